@@ -36,7 +36,8 @@ public final class Model implements AutoCloseable {
   private final Arena arena;
   private final ModelPlan plan;
   private final List<RecurrentLayer> recurrentLayers;
-  private final String bidirectionalLayer;
+  /** Why the model cannot stream (its first bidirectional or reverse layer), or null. */
+  private final String notStreamable;
   private volatile boolean closed;
 
   private Model(RillModel proto, LoadOptions options) {
@@ -50,8 +51,8 @@ public final class Model implements AutoCloseable {
       throw e;
     }
     this.recurrentLayers = plan.recurrentLayers();
-    this.bidirectionalLayer = recurrentLayers.stream().filter(RecurrentLayer::isBidirectional)
-        .map(RecurrentLayer::name).findFirst().orElse(null);
+    this.notStreamable = recurrentLayers.stream().map(StreamStepper::notStreamableMessage)
+        .filter(Objects::nonNull).findFirst().orElse(null);
   }
 
   /** Reads, validates and loads a {@code .rill} file with the default options. */
@@ -156,22 +157,25 @@ public final class Model implements AutoCloseable {
     return recurrentLayers.size();
   }
 
-  /** False when the model has a bidirectional layer, which needs whole sequences ({@link #run}). */
+  /**
+   * False when the model has a bidirectional or reverse layer: such layers need whole sequences
+   * ({@link #run}).
+   */
   public boolean isStreamable() {
     ensureOpen();
-    return bidirectionalLayer == null;
+    return notStreamable == null;
   }
 
   /**
    * Opens a session that streams one time step at a time from a zero state. The session is used by one
    * thread at a time and must be closed.
    *
-   * @throws IllegalStateException if the model has a bidirectional layer, or is closed
+   * @throws IllegalStateException if the model has a bidirectional or reverse layer, or is closed
    */
   public StreamingSession newSession() {
     ensureOpen();
-    if (bidirectionalLayer != null) {
-      throw new IllegalStateException(StreamStepper.bidirectionalMessage(bidirectionalLayer));
+    if (notStreamable != null) {
+      throw new IllegalStateException(notStreamable);
     }
     return new StreamingSession(this);
   }

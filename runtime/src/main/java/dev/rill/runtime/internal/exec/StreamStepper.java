@@ -11,7 +11,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
- * Steps {@code n} independent streams of a streamable model (no bidirectional layer) by one time step.
+ * Steps {@code n} independent streams of a streamable model (no bidirectional or reverse layer) by one
+ * time step.
  * Every buffer is allocated once, off-heap, in the caller's arena, so {@link #step} allocates nothing.
  *
  * <p>Layout, all [n, size] row-major with stream {@code s} at row {@code s}: one input buffer; per
@@ -35,7 +36,7 @@ public final class StreamStepper {
   private final MemorySegment[] cellState;
   private final MemorySegment scratch;
 
-  /** Allocates the buffers of {@code streams} streams in {@code arena}; the plan must be streamable. */
+  /** Allocates the buffers of {@code streams} streams in {@code arena}; every recurrent layer must run forward only. */
   public StreamStepper(ModelPlan plan, int streams, Arena arena) {
     this.plan = plan;
     this.streams = streams;
@@ -53,8 +54,8 @@ public final class StreamStepper {
     for (int i = 0; i < layers.length; i++) {
       outputs[i] = OffHeap.floats(arena, (long) streams * layers[i].outputSize());
       if (layers[i] instanceof RecurrentLayer layer) {
-        if (layer.isBidirectional()) {
-          throw new IllegalArgumentException(bidirectionalMessage(layer.name()));
+        if (layer.isBidirectional() || layer.reverseOnly()) {
+          throw new IllegalArgumentException(notStreamableMessage(layer));
         }
         CellKernel cell = layer.cells().getFirst();
         kernels[i] = cell;
@@ -70,10 +71,17 @@ public final class StreamStepper {
     this.scratch = arena.allocate(Math.max(1, scratchBytes), OffHeap.ALIGNMENT);
   }
 
-  /** The error for a layer that cannot stream. */
-  public static String bidirectionalMessage(String layerName) {
-    return "layer '" + layerName + "' is bidirectional; bidirectional layers need the whole sequence: "
-        + "use Model.run(SequenceBatch)";
+  /** Why {@code layer} cannot be stepped; null when it can. */
+  public static String notStreamableMessage(RecurrentLayer layer) {
+    if (layer.isBidirectional()) {
+      return "layer '" + layer.name() + "' is bidirectional; bidirectional layers need the whole sequence: "
+          + "use Model.run(SequenceBatch)";
+    }
+    if (layer.reverseOnly()) {
+      return "layer '" + layer.name() + "' runs in reverse; reverse layers need the whole sequence: "
+          + "use Model.run(SequenceBatch)";
+    }
+    return null;
   }
 
   /** The number of streams. */
