@@ -242,7 +242,7 @@ public final class ModelValidator {
         case KIND_NOT_SET -> throw new AssertionError("checked above");
       };
       if (i > 0 && input != width) {
-        throw new ModelFormatException(where + ": input_size is " + input + ", but the previous layer " + previous
+        throw new ModelFormatException(where + ": input_size is " + input + ", but the previous " + previous
             + " produces " + width + " values per step");
       }
       width = GateLayout.outputSize(layer);
@@ -389,15 +389,15 @@ public final class ModelValidator {
     Layer first = model.getLayers(0);
     InputKind expectedKind = first.hasEmbedding() ? InputKind.TOKEN : InputKind.VECTOR;
     if (kind != expectedKind) {
-      throw new ModelFormatException("io: input_kind is " + kind + ", but the first layer is "
-          + describe(first, 0) + " (expected " + expectedKind + ")");
+      throw new ModelFormatException("io: input_kind is " + kind + ", but the first " + describe(first, 0)
+          + " takes " + (first.hasEmbedding() ? "token ids" : "vectors") + " (expected " + expectedKind + ")");
     }
     long expectedIn = first.hasEmbedding()
         ? Integer.toUnsignedLong(first.getEmbedding().getVocabSize())
         : Integer.toUnsignedLong(first.getInput().getSize());
     if (Integer.toUnsignedLong(io.getInputSize()) != expectedIn) {
       throw new ModelFormatException("io: input_size is " + Integer.toUnsignedLong(io.getInputSize())
-          + ", but the first layer " + describe(first, 0) + " takes "
+          + ", but the first " + describe(first, 0) + " takes "
           + (first.hasEmbedding() ? "a vocabulary of " + expectedIn + " tokens" : expectedIn + " values"));
     }
     int lastIndex = model.getLayersCount() - 1;
@@ -405,7 +405,7 @@ public final class ModelValidator {
     long expectedOut = GateLayout.outputSize(last);
     if (Integer.toUnsignedLong(io.getOutputSize()) != expectedOut) {
       throw new ModelFormatException("io: output_size is " + Integer.toUnsignedLong(io.getOutputSize())
-          + ", but the last layer " + describe(last, lastIndex) + " produces " + expectedOut + " values per step");
+          + ", but the last " + describe(last, lastIndex) + " produces " + expectedOut + " values per step");
     }
   }
 }
