@@ -2,11 +2,15 @@ package dev.rill.format;
 
 import com.google.protobuf.UnsafeByteOperations;
 import dev.rill.format.proto.DataType;
+import dev.rill.format.proto.RillModel;
 import dev.rill.format.proto.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.zip.CRC32C;
 
@@ -195,6 +199,23 @@ public final class Tensors {
    */
   public static Tensor withChecksum(Tensor tensor) {
     return tensor.toBuilder().setCrc32C(crc32c(tensor)).build();
+  }
+
+  /**
+   * Indexes a model's tensors by name, for looking up the tensors its layers reference.
+   *
+   * @param model a model with unique tensor names (every validated model)
+   * @return an unmodifiable map from name to tensor, in file order
+   * @throws IllegalArgumentException if two tensors share a name
+   */
+  public static Map<String, Tensor> byName(RillModel model) {
+    Map<String, Tensor> byName = new LinkedHashMap<>();
+    for (Tensor t : model.getTensorsList()) {
+      if (byName.putIfAbsent(t.getName(), t) != null) {
+        throw new IllegalArgumentException("tensor '" + t.getName() + "' is defined twice");
+      }
+    }
+    return Collections.unmodifiableMap(byName);
   }
 
   /**

@@ -62,6 +62,7 @@ class GateLayoutTest {
     assertEquals(List.of(ActivationKind.SIGMOID, ActivationKind.ELU, ActivationKind.SOFTSIGN),
         GateLayout.activations(full, 1).stream().map(a -> a.getKind()).toList());
     assertEquals(0.5f, GateLayout.activations(full, 0).get(2).getAlpha());
+    assertThrows(IndexOutOfBoundsException.class, () -> GateLayout.activations(plain, 1));
     Layer gru = TestModels.tokens().getLayers(1);
     assertEquals(List.of(ActivationKind.SIGMOID, ActivationKind.TANH),
         GateLayout.activations(gru, 0).stream().map(a -> a.getKind()).toList());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rill.format.proto.RillModel;
 import java.io.IOException;
@@ -26,6 +27,15 @@ class ModelWriterTest {
     ModelWriter.write(model, target);
     assertArrayEquals(model.toByteArray(), Files.readAllBytes(target));
     assertEquals(List.of(target), files());
+  }
+
+  @Test
+  void newFileGetsTheFolderDefaultPermissionsNotOwnerOnly() throws IOException {
+    assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions only");
+    Path reference = Files.createFile(dir.resolve("reference"));
+    Path target = dir.resolve("model.rill");
+    ModelWriter.write(TestModels.lstm(), target);
+    assertEquals(Files.getPosixFilePermissions(reference), Files.getPosixFilePermissions(target));
   }
 
   @Test

@@ -148,6 +148,16 @@ class TensorsTest {
     assertArrayEquals(new float[] {2.5f}, Tensors.toFloats(Tensors.int8("s", new float[] {2.5f})), 1e-6f);
   }
 
+  @Test
+  void byNameIndexesTensorsAndRejectsDuplicates() {
+    var m = TestModels.lstm();
+    assertEquals(List.of("lstm0.W", "lstm0.R", "lstm0.B", "out.weight", "out.bias"),
+        List.copyOf(Tensors.byName(m).keySet()));
+    var dup = m.toBuilder().addTensors(m.getTensors(1)).build();
+    var e = assertThrows(IllegalArgumentException.class, () -> Tensors.byName(dup));
+    assertEquals("tensor 'lstm0.R' is defined twice", e.getMessage());
+  }
+
   /** Picks the nearer of the two bf16 neighbours in double arithmetic; ties go to the even one. */
   private static float referenceBf16(float x) {
     int bits = Float.floatToRawIntBits(x);
