@@ -115,7 +115,11 @@ public final class ModelValidator {
           + " (ReaderLimits.maxRank)");
     }
     String shape = Tensors.shapeString(t.getShapeList());
-    long elements = product(t.getShapeList(), 0, rank, where + ": shape " + shape);
+    long elements = Tensors.elementCount(t);
+    if (elements < 0) {
+      throw new ModelFormatException(where + ": shape " + shape
+          + " has too many elements (the product overflows 63 bits)");
+    }
     if (elements > limits.maxTensorElements()) {
       throw new ModelFormatException(where + ": shape " + shape + " has " + elements
           + " elements, over the limit of " + limits.maxTensorElements() + " (ReaderLimits.maxTensorElements)");
@@ -141,11 +145,11 @@ public final class ModelValidator {
 
   private static void checkRowScales(Tensor t, String where, String shape, ReaderLimits limits)
       throws ModelFormatException {
-    int rank = t.getShapeCount();
-    long rows = rank == 0 ? 1 : product(t.getShapeList(), 0, rank - 1, where + ": shape " + shape);
+    long rows = Tensors.rowCount(t);
     // With a last dimension of 0 the row count is not bounded by the element count.
-    if (rows > limits.maxTensorElements()) {
-      throw new ModelFormatException(where + ": shape " + shape + " has " + rows + " rows, over the limit of "
+    if (rows < 0 || rows > limits.maxTensorElements()) {
+      throw new ModelFormatException(where + ": shape " + shape + " has " + (rows < 0 ? "too many" : rows)
+          + " rows, over the limit of "
           + limits.maxTensorElements() + " (ReaderLimits.maxTensorElements)");
     }
     if (t.getRowScales().size() != rows * 4) {
@@ -160,22 +164,6 @@ public final class ModelValidator {
             + "; INT8 row scales must be finite and non-negative");
       }
     }
-  }
-
-  private static long product(List<Long> dims, int from, int to, String what) throws ModelFormatException {
-    long n = 1;
-    for (int i = from; i < to; i++) {
-      long d = dims.get(i);
-      try {
-        if (d < 0) {
-          throw new ArithmeticException();
-        }
-        n = Math.multiplyExact(n, d);
-      } catch (ArithmeticException e) {
-        throw new ModelFormatException(what + " has too many elements (the product overflows 63 bits)");
-      }
-    }
-    return n;
   }
 
   // ----------------------------------------------------------------------------------------------- layers

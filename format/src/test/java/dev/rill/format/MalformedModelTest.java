@@ -231,6 +231,18 @@ class MalformedModelTest {
   }
 
   @Test
+  void int8WithAnEmptyLastDimensionAndHugeRowCount() {
+    Tensor empty = Tensor.newBuilder().setName("extra").setDtype(DataType.INT8).addShape(1L << 40).addShape(0)
+        .build();
+    assertRejected(m -> m.toBuilder().addTensors(Tensors.withChecksum(empty)).build(),
+        "tensor 'extra': shape [1099511627776, 0] has 1099511627776 rows, over the limit of 536870912");
+    Tensor overflow = empty.toBuilder().clearShape().addShape(1L << 40).addShape(1L << 40).addShape(0).build();
+    assertRejected(m -> m.toBuilder().addTensors(Tensors.withChecksum(overflow)).build(),
+        // The partial product overflows before the 0 is reached: rejected as too large, never wrapped around.
+        "tensor 'extra': shape [1099511627776, 1099511627776, 0] has too many elements");
+  }
+
+  @Test
   void int8ScalesWrongLength() {
     Tensor t = Tensors.int8("lstm0.W", new float[48], 1, 16, 3);
     assertRejected(m -> withTensor(m, Tensors.withChecksum(t.toBuilder().setRowScales(t.getRowScales().substring(4))
