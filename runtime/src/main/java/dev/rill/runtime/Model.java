@@ -1,0 +1,274 @@
+package dev.rill.runtime;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.rill.format.proto.RillModel;
+import dev.rill.runtime.internal.exec.SequenceRunner;
+import dev.rill.runtime.internal.exec.StreamStepper;
+import dev.rill.runtime.internal.kernel.KernelProvider;
+import dev.rill.runtime.internal.kernel.WeightPrecision;
+import dev.rill.runtime.internal.layer.EmbeddingLayer;
+import dev.rill.runtime.internal.layer.ModelPlan;
+import dev.rill.runtime.internal.layer.RecurrentLayer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A loaded recurrent network: its layers with their weights prepared off-heap for the CPU kernels.
+ * Immutable and thread-safe: many threads may open sessions and run sequences at once.
+ *
+ * <p>Stream a model step by step with {@link #newSession()}, or run whole sequences (bidirectional layers
+ * included) with {@link #run(SequenceBatch)}. Closing the model frees its off-heap weights; any later call,
+ * and any step of a session still open on it, throws IllegalStateException.
+ *
+ * <p>Arithmetic is IEEE float32 throughout: NaN and infinite inputs or weights propagate to the outputs
+ * and the state (they are neither checked nor replaced), and never cause an exception.
+ */
+public final class Model implements AutoCloseable {
+
+  private final RillModel proto;
+  private final LoadOptions options;
+  private final Arena arena;
+  private final ModelPlan plan;
+  private final List<RecurrentLayer> recurrentLayers;
+  /** Why the model cannot stream (its first bidirectional or reverse layer), or null. */
+  private final String notStreamable;
+  private volatile boolean closed;
+
+  private Model(RillModel proto, LoadOptions options) {
+    this.proto = proto;
+    this.options = options;
+    this.arena = Arena.ofShared();
+    try {
+      this.plan = ModelPlan.build(proto, precision(options.weights()), KernelProvider.get(), arena);
+    } catch (RuntimeException e) {
+      arena.close();
+      throw e;
+    }
+    this.recurrentLayers = plan.recurrentLayers();
+    this.notStreamable = recurrentLayers.stream().map(StreamStepper::notStreamableMessage)
+        .filter(Objects::nonNull).findFirst().orElse(null);
+  }
+
+  /** Reads, validates and loads a {@code .rill} file with the default options. */
+  public static Model load(Path path) throws IOException {
+    return load(path, LoadOptions.defaults());
+  }
+
+  /** Reads, validates and loads a {@code .rill} file. */
+  public static Model load(Path path, LoadOptions options) throws IOException {
+    Objects.requireNonNull(path, "path");
+    return load(Files.readAllBytes(path), options);
+  }
+
+  /** Validates and loads the bytes of a {@code .rill} file with the default options. */
+  public static Model load(byte[] bytes) throws IOException {
+    return load(bytes, LoadOptions.defaults());
+  }
+
+  /** Validates and loads the bytes of a {@code .rill} file. */
+  public static Model load(byte[] bytes, LoadOptions options) throws IOException {
+    Objects.requireNonNull(bytes, "bytes");
+    RillModel proto;
+    try {
+      proto = RillModel.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IOException("not a valid .rill model: " + e.getMessage(), e);
+    }
+    return of(proto, options);
+  }
+
+  /** Reads the stream to its end (without closing it), validates and loads the model. */
+  public static Model load(InputStream in) throws IOException {
+    return load(in, LoadOptions.defaults());
+  }
+
+  /** Reads the stream to its end (without closing it), validates and loads the model. */
+  public static Model load(InputStream in, LoadOptions options) throws IOException {
+    Objects.requireNonNull(in, "in");
+    return load(in.readAllBytes(), options);
+  }
+
+  /** Validates and loads an in-memory model with the default options. */
+  public static Model of(RillModel model) {
+    return of(model, LoadOptions.defaults());
+  }
+
+  /**
+   * Validates and loads an in-memory model.
+   *
+   * @throws IllegalArgumentException if the model is invalid; the message names what is wrong
+   */
+  public static Model of(RillModel model, LoadOptions options) {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(options, "options");
+    return new Model(model, options);
+  }
+
+  /** The floats per step of a vector model, or the vocabulary size of a token model. */
+  public int inputSize() {
+    ensureOpen();
+    return isTokenModel() ? plan.embedding().vocabularySize() : plan.inputSize();
+  }
+
+  /** The floats per step of the output (the last layer's output). */
+  public int outputSize() {
+    ensureOpen();
+    return plan.outputSize();
+  }
+
+  /** True when a step consumes a token id rather than a float vector. */
+  public boolean isTokenModel() {
+    ensureOpen();
+    return plan.embedding() != null;
+  }
+
+  /** The token strings of a token model, indexed by id; empty for a vector model. */
+  public List<String> vocabulary() {
+    ensureOpen();
+    return proto.getVocabulary().getTokensList();
+  }
+
+  /** The producer metadata of the file (source, converter or trainer version, settings, ...). */
+  public Map<String, String> metadata() {
+    ensureOpen();
+    return proto.getMetadataMap();
+  }
+
+  /** The validated model message this model was loaded from. */
+  public RillModel proto() {
+    ensureOpen();
+    return proto;
+  }
+
+  /** The options this model was loaded with. */
+  public LoadOptions options() {
+    return options;
+  }
+
+  /** The number of recurrent layers; the layer index of {@link State} runs over these. */
+  public int recurrentLayerCount() {
+    ensureOpen();
+    return recurrentLayers.size();
+  }
+
+  /**
+   * False when the model has a bidirectional or reverse layer: such layers need whole sequences
+   * ({@link #run}).
+   */
+  public boolean isStreamable() {
+    ensureOpen();
+    return notStreamable == null;
+  }
+
+  /**
+   * Opens a session that streams one time step at a time from a zero state. The session is used by one
+   * thread at a time and must be closed.
+   *
+   * @throws IllegalStateException if the model has a bidirectional or reverse layer, or is closed
+   */
+  public StreamingSession newSession() {
+    ensureOpen();
+    if (notStreamable != null) {
+      throw new IllegalStateException(notStreamable);
+    }
+    return new StreamingSession(this);
+  }
+
+  /**
+   * Runs a batch of whole sequences and returns every step's output and the final state. Thread-safe.
+   *
+   * @throws IllegalArgumentException if the batch does not fit the model (input kind, sizes, token range,
+   *     initial state shape)
+   */
+  public SequenceResult run(SequenceBatch batch) {
+    ensureOpen();
+    Objects.requireNonNull(batch, "batch");
+    int steps = batch.steps();
+    int n = batch.batch();
+    if (batch.isTokens()) {
+      EmbeddingLayer embedding = requireTokenModel(true);
+      for (int token : batch.tokens()) {
+        embedding.checkToken(token);
+      }
+    } else {
+      requireTokenModel(false);
+      long expected = (long) steps * n * plan.inputSize();
+      if (batch.vectors().length != expected) {
+        throw new IllegalArgumentException("the batch has " + batch.vectors().length + " floats but steps " + steps
+            + " × batch " + n + " × inputSize " + plan.inputSize() + " = " + expected);
+      }
+    }
+    State initial = batch.initialState();
+    if (initial != null) {
+      initial.checkFits(recurrentLayers, n);
+    }
+    SequenceRunner.Result result = SequenceRunner.run(plan, batch.vectors(), batch.tokens(), steps, n,
+        batch.lengthsOrFull(), initial == null ? null : initial.hiddenArrays(),
+        initial == null ? null : initial.cellArrays());
+    State finalState = new State(recurrentLayers, n, result.finalHidden(), result.finalCell());
+    return new SequenceResult(result.output(), steps, n, plan.outputSize(), result.layerOutputs(), finalState);
+  }
+
+  /** Frees the off-heap weights. Idempotent. Sessions opened on this model fail on their next call. */
+  @Override
+  public synchronized void close() {
+    if (!closed) {
+      closed = true;
+      arena.close();
+    }
+  }
+
+  /** True once {@link #close()} was called. */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  @Override
+  public String toString() {
+    return "Model[" + (closed ? "closed" : plan.layers().size() + " layers, input " + plan.inputSize()
+        + ", output " + plan.outputSize() + ", " + options + "]");
+  }
+
+  ModelPlan plan() {
+    ensureOpen();
+    return plan;
+  }
+
+  List<RecurrentLayer> recurrentLayers() {
+    return recurrentLayers;
+  }
+
+  /** Checks the input kind of a call; returns the embedding of a token model. */
+  EmbeddingLayer requireTokenModel(boolean tokens) {
+    EmbeddingLayer embedding = plan.embedding();
+    if (tokens && embedding == null) {
+      throw new IllegalArgumentException("this model takes float vectors of " + plan.inputSize()
+          + " values, not token ids");
+    }
+    if (!tokens && embedding != null) {
+      throw new IllegalArgumentException("this is a token model (vocabulary of " + embedding.vocabularySize()
+          + "): pass token ids, not float vectors");
+    }
+    return embedding;
+  }
+
+  void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("model is closed");
+    }
+  }
+
+  private static WeightPrecision precision(WeightType type) {
+    return switch (type) {
+      case FP32 -> WeightPrecision.FP32;
+      case BF16 -> WeightPrecision.BF16;
+      case INT8 -> WeightPrecision.INT8;
+    };
+  }
+}

@@ -1,0 +1,184 @@
+package dev.rill.runtime;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import dev.rill.runtime.internal.exec.StreamStepper;
+import dev.rill.runtime.internal.layer.EmbeddingLayer;
+import dev.rill.runtime.internal.layer.RecurrentLayer;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One stream through a {@link Model}, fed one time step at a time. The session holds the recurrent state
+ * and every buffer a step needs, preallocated off-heap, so a step allocates nothing on the Java heap.
+ *
+ * <p>Not thread-safe: use it from one thread at a time (handing it between threads is fine). Close it to
+ * free its memory. NaN and infinite inputs propagate to the output and into the state (use {@link #reset}
+ * or {@link #restore} to recover); they never cause an exception.
+ */
+public final class StreamingSession implements AutoCloseable {
+
+  private final Model model;
+  // Shared, not confined: a session may move between threads (one at a time), e.g. in a thread pool.
+  private final Arena arena;
+  private final StreamStepper stepper;
+  private final List<RecurrentLayer> recurrentLayers;
+  private final EmbeddingLayer embedding;
+  private final int inputFloats;
+  private final int outputFloats;
+  private boolean closed;
+
+  StreamingSession(Model model) {
+    this.model = model;
+    this.arena = Arena.ofShared();
+    try {
+      this.stepper = new StreamStepper(model.plan(), 1, arena);
+    } catch (RuntimeException e) {
+      arena.close();
+      throw e;
+    }
+    this.recurrentLayers = model.recurrentLayers();
+    this.embedding = model.plan().embedding();
+    this.inputFloats = model.plan().inputSize();
+    this.outputFloats = model.plan().outputSize();
+  }
+
+  /**
+   * Advances the stream by one step with a float vector of {@link Model#inputSize()} values and writes the
+   * {@link Model#outputSize()} output values.
+   *
+   * @throws IllegalArgumentException on a token model or a wrong array length
+   * @throws IllegalStateException if the session or the model is closed
+   */
+  public void step(float[] input, float[] output) {
+    ensureOpen();
+    checkVector();
+    checkLength("input", input.length, inputFloats, "takes");
+    checkLength("output", output.length, outputFloats, "produces");
+    MemorySegment.copy(input, 0, stepper.input(), JAVA_FLOAT, 0, inputFloats);
+    stepper.step();
+    MemorySegment.copy(stepper.output(), JAVA_FLOAT, 0, output, 0, outputFloats);
+  }
+
+  /**
+   * Advances the stream by one step with a token id and writes the output values.
+   *
+   * @throws IllegalArgumentException on a vector model, a token id out of range or a wrong output length
+   * @throws IllegalStateException if the session or the model is closed
+   */
+  public void step(int token, float[] output) {
+    ensureOpen();
+    checkToken(token);
+    checkLength("output", output.length, outputFloats, "produces");
+    stepper.setToken(0, token);
+    stepper.step();
+    MemorySegment.copy(stepper.output(), JAVA_FLOAT, 0, output, 0, outputFloats);
+  }
+
+  /**
+   * Like {@link #step(float[], float[])} with native-order float32 segments of exactly
+   * {@code inputSize * 4} and {@code outputSize * 4} bytes (heap or off-heap).
+   */
+  public void step(MemorySegment input, MemorySegment output) {
+    ensureOpen();
+    checkVector();
+    checkBytes("input", input.byteSize(), inputFloats, "takes");
+    checkBytes("output", output.byteSize(), outputFloats, "produces");
+    MemorySegment.copy(input, 0, stepper.input(), 0, (long) inputFloats * Float.BYTES);
+    stepper.step();
+    MemorySegment.copy(stepper.output(), 0, output, 0, (long) outputFloats * Float.BYTES);
+  }
+
+  /** Like {@link #step(int, float[])} with a native-order float32 output segment of exactly {@code outputSize * 4} bytes. */
+  public void step(int token, MemorySegment output) {
+    ensureOpen();
+    checkToken(token);
+    checkBytes("output", output.byteSize(), outputFloats, "produces");
+    stepper.setToken(0, token);
+    stepper.step();
+    MemorySegment.copy(stepper.output(), 0, output, 0, (long) outputFloats * Float.BYTES);
+  }
+
+  /** Sets the state back to zeros, as in a new session. */
+  public void reset() {
+    ensureOpen();
+    stepper.reset();
+  }
+
+  /** A copy of the current state (batch size 1); {@link #restore} it later to continue from here. */
+  public State snapshot() {
+    ensureOpen();
+    State state = State.zeros(recurrentLayers, 1);
+    for (int r = 0; r < recurrentLayers.size(); r++) {
+      float[] h = state.hiddenArrays()[r];
+      MemorySegment.copy(stepper.hidden(r), JAVA_FLOAT, 0, h, 0, h.length);
+      float[] c = state.cellArrays()[r];
+      if (c != null) {
+        MemorySegment.copy(stepper.cell(r), JAVA_FLOAT, 0, c, 0, c.length);
+      }
+    }
+    return state;
+  }
+
+  /**
+   * Replaces the current state with {@code state}, which must come from this model with batch size 1.
+   *
+   * @throws IllegalArgumentException if the state's layers or batch size do not fit
+   */
+  public void restore(State state) {
+    ensureOpen();
+    Objects.requireNonNull(state, "state");
+    state.checkFits(recurrentLayers, 1);
+    for (int r = 0; r < recurrentLayers.size(); r++) {
+      float[] h = state.hiddenArrays()[r];
+      MemorySegment.copy(h, 0, stepper.hidden(r), JAVA_FLOAT, 0, h.length);
+      float[] c = state.cellArrays()[r];
+      if (c != null) {
+        MemorySegment.copy(c, 0, stepper.cell(r), JAVA_FLOAT, 0, c.length);
+      }
+    }
+  }
+
+  /** Frees the session's memory. Idempotent. */
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      arena.close();
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("session is closed");
+    }
+    model.ensureOpen();
+  }
+
+  private void checkVector() {
+    if (embedding != null) {
+      model.requireTokenModel(false);
+    }
+  }
+
+  private void checkToken(int token) {
+    model.requireTokenModel(true).checkToken(token);
+  }
+
+  private static void checkLength(String what, long actual, long expected, String verb) {
+    if (actual != expected) {
+      throw new IllegalArgumentException(what + " has " + actual + " floats but the model " + verb + " "
+          + expected + " per step");
+    }
+  }
+
+  private static void checkBytes(String what, long actualBytes, int expectedFloats, String verb) {
+    long expected = (long) expectedFloats * Float.BYTES;
+    if (actualBytes != expected) {
+      throw new IllegalArgumentException(what + " segment has " + actualBytes + " bytes but the model " + verb
+          + " " + expectedFloats + " floats (" + expected + " bytes) per step");
+    }
+  }
+}

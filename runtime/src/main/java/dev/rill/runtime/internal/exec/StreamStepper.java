@@ -1,0 +1,141 @@
+package dev.rill.runtime.internal.exec;
+
+import dev.rill.runtime.internal.kernel.CellKernel;
+import dev.rill.runtime.internal.kernel.OffHeap;
+import dev.rill.runtime.internal.layer.DenseLayer;
+import dev.rill.runtime.internal.layer.Layer;
+import dev.rill.runtime.internal.layer.ModelPlan;
+import dev.rill.runtime.internal.layer.RecurrentLayer;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * Steps {@code n} independent streams of a streamable model (no bidirectional or reverse layer) by one
+ * time step.
+ * Every buffer is allocated once, off-heap, in the caller's arena, so {@link #step} allocates nothing.
+ *
+ * <p>Layout, all [n, size] row-major with stream {@code s} at row {@code s}: one input buffer; per
+ * recurrent layer its state {@code h} (which is also the layer's output) and {@code c} (LSTM); per dense
+ * layer an output buffer; one scratch buffer shared by all cells (the largest they ask for).
+ */
+public final class StreamStepper {
+
+  private final ModelPlan plan;
+  private final int streams;
+  private final MemorySegment input;
+  private final Layer[] layers;
+  /** Per layer: the forward cell of a recurrent layer, else null (then {@link #dense} holds it). */
+  private final CellKernel[] kernels;
+  private final DenseLayer[] dense;
+  /** Per layer: its output buffer ({@code h} for a recurrent layer). */
+  private final MemorySegment[] outputs;
+  /** Per layer: {@code c} of an LSTM layer, else null. */
+  private final MemorySegment[] cells;
+  private final MemorySegment[] hidden;
+  private final MemorySegment[] cellState;
+  private final MemorySegment scratch;
+
+  /** Allocates the buffers of {@code streams} streams in {@code arena}; every recurrent layer must run forward only. */
+  public StreamStepper(ModelPlan plan, int streams, Arena arena) {
+    this.plan = plan;
+    this.streams = streams;
+    this.layers = plan.layers().toArray(Layer[]::new);
+    this.input = OffHeap.floats(arena, (long) streams * plan.inputSize());
+    this.outputs = new MemorySegment[layers.length];
+    this.kernels = new CellKernel[layers.length];
+    this.dense = new DenseLayer[layers.length];
+    this.cells = new MemorySegment[layers.length];
+    List<RecurrentLayer> recurrent = plan.recurrentLayers();
+    this.hidden = new MemorySegment[recurrent.size()];
+    this.cellState = new MemorySegment[recurrent.size()];
+    long scratchBytes = 0;
+    int r = 0;
+    for (int i = 0; i < layers.length; i++) {
+      outputs[i] = OffHeap.floats(arena, (long) streams * layers[i].outputSize());
+      if (layers[i] instanceof RecurrentLayer layer) {
+        if (layer.isBidirectional() || layer.reverseOnly()) {
+          throw new IllegalArgumentException(notStreamableMessage(layer));
+        }
+        CellKernel cell = layer.cells().getFirst();
+        kernels[i] = cell;
+        cells[i] = layer.kind().hasCellState() ? OffHeap.floats(arena, (long) streams * layer.hiddenSize()) : null;
+        hidden[r] = outputs[i];
+        cellState[r] = cells[i];
+        r++;
+        scratchBytes = Math.max(scratchBytes, cell.scratchBytes(streams));
+      } else {
+        dense[i] = (DenseLayer) layers[i];
+      }
+    }
+    this.scratch = arena.allocate(Math.max(1, scratchBytes), OffHeap.ALIGNMENT);
+  }
+
+  /** Why {@code layer} cannot be stepped; null when it can. */
+  public static String notStreamableMessage(RecurrentLayer layer) {
+    if (layer.isBidirectional()) {
+      return "layer '" + layer.name() + "' is bidirectional; bidirectional layers need the whole sequence: "
+          + "use Model.run(SequenceBatch)";
+    }
+    if (layer.reverseOnly()) {
+      return "layer '" + layer.name() + "' runs in reverse; reverse layers need the whole sequence: "
+          + "use Model.run(SequenceBatch)";
+    }
+    return null;
+  }
+
+  /** The number of streams. */
+  public int streams() {
+    return streams;
+  }
+
+  /** The input buffer [n, plan.inputSize()]; fill it, then call {@link #step}. */
+  public MemorySegment input() {
+    return input;
+  }
+
+  /** The output buffer [n, plan.outputSize()], valid after {@link #step}. */
+  public MemorySegment output() {
+    return outputs.length == 0 ? input : outputs[outputs.length - 1];
+  }
+
+  /** Writes the embedding of {@code token} into stream {@code s}'s input row; the token must be in range. */
+  public void setToken(int s, int token) {
+    plan.embedding().lookup(token, input, (long) s * plan.inputSize() * Float.BYTES);
+  }
+
+  /** Advances every stream by one step: input → each layer in order → output. */
+  public void step() {
+    MemorySegment x = input;
+    for (int i = 0; i < layers.length; i++) {
+      MemorySegment y = outputs[i];
+      if (kernels[i] != null) {
+        // y is the layer's state h: the cell updates it in place.
+        kernels[i].step(x, 0, y, 0, cells[i], 0, streams, scratch);
+      } else {
+        dense[i].apply(x, 0, y, 0, streams);
+      }
+      x = y;
+    }
+  }
+
+  /** The state {@code h} [n, H] of recurrent layer {@code r} (the index among recurrent layers). */
+  public MemorySegment hidden(int r) {
+    return hidden[r];
+  }
+
+  /** The state {@code c} [n, H] of recurrent layer {@code r}, or null when it is not an LSTM. */
+  public MemorySegment cell(int r) {
+    return cellState[r];
+  }
+
+  /** Sets every state of every stream to zero. */
+  public void reset() {
+    for (int r = 0; r < hidden.length; r++) {
+      hidden[r].fill((byte) 0);
+      if (cellState[r] != null) {
+        cellState[r].fill((byte) 0);
+      }
+    }
+  }
+}

@@ -1,0 +1,176 @@
+package dev.rill.runtime.internal.layer;
+
+import dev.rill.format.proto.Activation;
+import dev.rill.format.proto.Direction;
+import dev.rill.format.proto.Recurrent;
+import dev.rill.format.proto.RillModel;
+import dev.rill.format.proto.Tensor;
+import dev.rill.runtime.internal.kernel.ActivationFunction;
+import dev.rill.runtime.internal.kernel.CellKernel;
+import dev.rill.runtime.internal.kernel.CellKind;
+import dev.rill.runtime.internal.kernel.CellSpec;
+import dev.rill.runtime.internal.kernel.Kernels;
+import dev.rill.runtime.internal.kernel.OffHeap;
+import dev.rill.runtime.internal.kernel.WeightPrecision;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A validated {@link RillModel} turned into prepared layers: the input (a vector or an
+ * {@link EmbeddingLayer}), then the recurrent and dense layers in order. The weights are decoded from
+ * their canonical layout into one {@link CellSpec} per direction and handed to the kernels, which pack
+ * them into the given arena. Immutable and thread-safe; it lives as long as the arena.
+ *
+ * @param inputSize floats per step of the first compute layer's input (the embedding dim for token models)
+ * @param embedding the token input, or {@code null} for a vector model
+ * @param layers the recurrent and dense layers in order
+ */
+public record ModelPlan(int inputSize, EmbeddingLayer embedding, List<Layer> layers) {
+
+  public ModelPlan {
+    layers = List.copyOf(layers);
+  }
+
+  /**
+   * Decodes {@code model} (already validated by the format module) and prepares its layers with
+   * {@code kernels}, allocating every weight in {@code arena}.
+   */
+  public static ModelPlan build(RillModel model, WeightPrecision precision, Kernels kernels, Arena arena) {
+    Map<String, Tensor> tensors = new HashMap<>();
+    for (Tensor t : model.getTensorsList()) {
+      tensors.put(t.getName(), t);
+    }
+    int inputSize = -1;
+    EmbeddingLayer embedding = null;
+    List<Layer> layers = new ArrayList<>();
+    for (dev.rill.format.proto.Layer layer : model.getLayersList()) {
+      String name = layer.getName();
+      switch (layer.getKindCase()) {
+        case INPUT -> inputSize = layer.getInput().getSize();
+        case EMBEDDING -> {
+          var e = layer.getEmbedding();
+          float[] table = floats(tensors, name, e.getWeight());
+          embedding = new EmbeddingLayer(name, e.getVocabSize(), e.getDim(), OffHeap.copyOf(arena, table));
+          inputSize = e.getDim();
+        }
+        case LSTM -> {
+          var lstm = layer.getLstm();
+          float[] peepholes = lstm.getP().isEmpty() ? null : floats(tensors, name, lstm.getP());
+          layers.add(recurrent(name, CellKind.LSTM, lstm.getRecurrent(), peepholes, lstm.getInputForget(),
+              false, tensors, precision, kernels, arena));
+        }
+        case GRU -> layers.add(recurrent(name, CellKind.GRU, layer.getGru().getRecurrent(), null, false,
+            layer.getGru().getLinearBeforeReset(), tensors, precision, kernels, arena));
+        case MINIMAL_GRU -> layers.add(recurrent(name, CellKind.MINIMAL_GRU,
+            layer.getMinimalGru().getRecurrent(), null, false, false, tensors, precision, kernels, arena));
+        case RNN -> layers.add(recurrent(name, CellKind.RNN, layer.getRnn().getRecurrent(), null, false, false,
+            tensors, precision, kernels, arena));
+        case DENSE -> {
+          var d = layer.getDense();
+          float[] weight = floats(tensors, name, d.getWeight());
+          float[] bias = d.getBias().isEmpty() ? new float[d.getOutputSize()] : floats(tensors, name, d.getBias());
+          layers.add(new DenseLayer(name, kernels.prepareDense(weight, bias, d.getOutputSize(), d.getInputSize(),
+              precision, arena), d.getActivation()));
+        }
+        default -> throw new IllegalArgumentException("layer '" + name + "' has no kind");
+      }
+    }
+    if (inputSize < 0) {
+      throw new IllegalArgumentException("the model has no input or embedding layer");
+    }
+    return new ModelPlan(inputSize, embedding, layers);
+  }
+
+  /** The recurrent layers in order; their index is the layer index of {@code State}. */
+  public List<RecurrentLayer> recurrentLayers() {
+    List<RecurrentLayer> out = new ArrayList<>();
+    for (Layer layer : layers) {
+      if (layer instanceof RecurrentLayer r) {
+        out.add(r);
+      }
+    }
+    return out;
+  }
+
+  /** Floats per stream of the last layer's output. */
+  public int outputSize() {
+    return layers.isEmpty() ? inputSize : layers.getLast().outputSize();
+  }
+
+  private static RecurrentLayer recurrent(String name, CellKind kind, Recurrent rec, float[] peepholes,
+      boolean inputForget, boolean linearBeforeReset, Map<String, Tensor> tensors, WeightPrecision precision,
+      Kernels kernels, Arena arena) {
+    int directions = rec.getDirection() == Direction.BIDIRECTIONAL ? 2 : 1;
+    int x = rec.getInputSize();
+    int h = rec.getHiddenSize();
+    int gh = kind.gates() * h;
+    float[] w = floats(tensors, name, rec.getW());
+    float[] r = floats(tensors, name, rec.getR());
+    float[] b = rec.getB().isEmpty() ? new float[directions * 2 * gh] : floats(tensors, name, rec.getB());
+    List<CellKernel> cells = new ArrayList<>();
+    for (int d = 0; d < directions; d++) {
+      CellSpec spec = new CellSpec(kind, x, h,
+          slice(w, d, gh * x),
+          slice(r, d, gh * h),
+          Arrays.copyOfRange(b, d * 2 * gh, d * 2 * gh + gh),
+          Arrays.copyOfRange(b, d * 2 * gh + gh, (d + 1) * 2 * gh),
+          peepholes == null ? null : slice(peepholes, d, 3 * h),
+          activations(kind, rec, d),
+          rec.hasClip() ? rec.getClip() : Float.NaN,
+          inputForget,
+          linearBeforeReset);
+      cells.add(kernels.prepareCell(spec, precision, arena));
+    }
+    return new RecurrentLayer(name, kind, rec.getDirection() == Direction.REVERSE, cells);
+  }
+
+  /** The f, g[, h] functions of direction {@code d}: the ONNX defaults unless the layer overrides them. */
+  static List<ActivationFunction> activations(CellKind kind, Recurrent rec, int d) {
+    int count = kind.activationCount();
+    if (rec.getActivations().getFunctionsCount() == 0) {
+      return switch (kind) {
+        case LSTM -> List.of(ActivationFunction.SIGMOID, ActivationFunction.TANH, ActivationFunction.TANH);
+        case GRU, MINIMAL_GRU -> List.of(ActivationFunction.SIGMOID, ActivationFunction.TANH);
+        case RNN -> List.of(ActivationFunction.TANH);
+      };
+    }
+    List<ActivationFunction> out = new ArrayList<>();
+    for (Activation a : rec.getActivations().getFunctionsList().subList(d * count, (d + 1) * count)) {
+      out.add(new ActivationFunction(kind(a), a.getAlpha(), a.getBeta()));
+    }
+    return out;
+  }
+
+  private static ActivationFunction.Kind kind(Activation a) {
+    return switch (a.getKind()) {
+      case SIGMOID -> ActivationFunction.Kind.SIGMOID;
+      case TANH -> ActivationFunction.Kind.TANH;
+      case RELU -> ActivationFunction.Kind.RELU;
+      case HARD_SIGMOID -> ActivationFunction.Kind.HARD_SIGMOID;
+      case LEAKY_RELU -> ActivationFunction.Kind.LEAKY_RELU;
+      case THRESHOLDED_RELU -> ActivationFunction.Kind.THRESHOLDED_RELU;
+      case SCALED_TANH -> ActivationFunction.Kind.SCALED_TANH;
+      case AFFINE -> ActivationFunction.Kind.AFFINE;
+      case ELU -> ActivationFunction.Kind.ELU;
+      case SOFTSIGN -> ActivationFunction.Kind.SOFTSIGN;
+      case SOFTPLUS -> ActivationFunction.Kind.SOFTPLUS;
+      default -> throw new IllegalArgumentException("unknown activation " + a.getKind());
+    };
+  }
+
+  private static float[] slice(float[] all, int index, int length) {
+    return Arrays.copyOfRange(all, index * length, (index + 1) * length);
+  }
+
+  private static float[] floats(Map<String, Tensor> tensors, String layer, String tensorName) {
+    Tensor t = tensors.get(tensorName);
+    if (t == null) {
+      throw new IllegalArgumentException("layer '" + layer + "' references a missing tensor '" + tensorName + "'");
+    }
+    return ProtoTensors.toFloats(t);
+  }
+}
