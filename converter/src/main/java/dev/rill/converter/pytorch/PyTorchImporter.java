@@ -2,27 +2,12 @@ package dev.rill.converter.pytorch;
 
 import dev.rill.converter.pytorch.ArchitectureSpec.ModuleSpec;
 import dev.rill.converter.safetensors.SafetensorsFile;
-import dev.rill.format.ModelFormat;
-import dev.rill.format.ModelValidator;
-import dev.rill.format.ReaderLimits;
-import dev.rill.format.Tensors;
+import dev.rill.format.ModelBuilder;
 import dev.rill.format.proto.Activation;
 import dev.rill.format.proto.ActivationKind;
-import dev.rill.format.proto.Activations;
-import dev.rill.format.proto.DenseLayer;
 import dev.rill.format.proto.Direction;
-import dev.rill.format.proto.EmbeddingLayer;
-import dev.rill.format.proto.GruLayer;
-import dev.rill.format.proto.InputKind;
-import dev.rill.format.proto.InputLayer;
-import dev.rill.format.proto.IoSpec;
-import dev.rill.format.proto.Layer;
-import dev.rill.format.proto.LstmLayer;
 import dev.rill.format.proto.OutputActivation;
-import dev.rill.format.proto.Recurrent;
 import dev.rill.format.proto.RillModel;
-import dev.rill.format.proto.RnnLayer;
-import dev.rill.format.proto.Vocabulary;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -184,6 +169,10 @@ public final class PyTorchImporter {
       throw new PyTorchImportException("the file has " + scanned.size() + " modules, more than the " + MAX_INFERRED_MODULES
           + " whose order is inferred; give the order in a spec file (--spec)");
     }
+    if (scanned.stream().allMatch(m -> m.family() == ScannedModule.Family.PLAIN)) {
+      throw new PyTorchImportException("there is no recurrent module (nn.LSTM, nn.GRU, nn.RNN or a cell) among ["
+          + scanned.stream().map(ScannedModule::displayName).collect(Collectors.joining(", ")) + "]");
+    }
     List<List<ResolvedModule>> readings = new ArrayList<>();
     for (ScannedModule m : scanned) {
       List<ResolvedModule> options = new ArrayList<>();
@@ -205,9 +194,8 @@ public final class PyTorchImporter {
     }
     String modules = scanned.stream().map(ScannedModule::displayName).collect(Collectors.joining(", "));
     if (found.isEmpty()) {
-      String hint = scanned.size() == 1 ? ": " + chainProblem(List.of(readings.get(0).get(0))) : "";
       throw new PyTorchImportException("no order of the modules [" + modules + "] forms a model (embedding?, recurrent+, linear*, "
-          + "each taking the previous one's output size)" + hint + "; check the file, or give the architecture in a spec file (--spec)");
+          + "each taking the previous one's output size); check the file, or give the architecture in a spec file (--spec)");
     }
     throw new PyTorchImportException("the architecture is ambiguous: both " + render(found.get(0)) + " and " + render(found.get(1))
         + " fit the names and shapes; list the modules in order in a spec file (--spec)");
@@ -248,85 +236,57 @@ public final class PyTorchImporter {
   // Building the model
 
   private static RillModel build(SafetensorsFile file, List<ResolvedModule> chain, PyTorchImportOptions options) throws IOException {
-    RillModel.Builder model = RillModel.newBuilder().setVersion(ModelFormat.current());
-    model.putMetadata("source.format", "safetensors (PyTorch state_dict)");
-    model.putMetadata("source.file", String.valueOf(file.path().getFileName()));
-    model.putMetadata("converter", "rill convert --from safetensors");
-    model.putMetadata("architecture", render(chain));
-    file.metadata().forEach((k, v) -> model.putMetadata("safetensors." + k, v));
+    ModelBuilder model = ModelBuilder.create()
+        .metadata("source.format", "safetensors (PyTorch state_dict)")
+        .metadata("source.file", String.valueOf(file.path().getFileName()))
+        .metadata("converter", "rill convert --from safetensors")
+        .metadata("architecture", render(chain));
+    file.metadata().forEach((k, v) -> model.metadata("safetensors." + k, v));
     ArchitectureSpec spec = options.spec();
-    if (spec != null) {
-      spec.metadata().forEach(model::putMetadata);
-    }
-    ResolvedModule first = chain.get(0);
-    IoSpec.Builder io = IoSpec.newBuilder().setOutputName("output").setOutputSize(chain.get(chain.size() - 1).outputSize());
-    if (first.kind() == ModuleKind.EMBEDDING) {
-      io.setInputName("tokens").setInputKind(InputKind.TOKEN).setInputSize(first.inputSize());
-      if (spec != null && !spec.vocabulary().isEmpty()) {
-        if (spec.vocabulary().size() != first.inputSize()) {
-          throw new PyTorchImportException("the spec's vocabulary has " + spec.vocabulary().size() + " tokens but embedding '"
-              + first.module().displayName() + "' has " + first.inputSize() + " rows");
-        }
-        model.setVocabulary(Vocabulary.newBuilder().addAllTokens(spec.vocabulary()));
-      }
-    } else {
-      io.setInputName("input").setInputKind(InputKind.VECTOR).setInputSize(first.inputSize());
-      model.addLayers(Layer.newBuilder().setName("input").setInput(InputLayer.newBuilder().setSize(first.inputSize())));
-    }
-    model.setIo(io);
-    int lastDense = -1;
-    for (int i = 0; i < chain.size(); i++) {
-      if (chain.get(i).kind() == ModuleKind.LINEAR) {
-        lastDense = i;
-      }
-    }
-    if (options.outputActivation() != OutputActivation.NONE && lastDense != chain.size() - 1) {
-      throw new PyTorchImportException("an output activation needs a linear module at the end of the model, but the last module is "
-          + chain.get(chain.size() - 1).describe());
-    }
     Map<String, ModuleSpec> specs = new HashMap<>();
     if (spec != null) {
+      spec.metadata().forEach(model::metadata);
       spec.modules().forEach(s -> specs.put(s.name(), s));
     }
-    for (int i = 0; i < chain.size(); i++) {
-      ResolvedModule r = chain.get(i);
+    ResolvedModule first = chain.get(0);
+    ResolvedModule last = chain.get(chain.size() - 1);
+    if (options.outputActivation() != OutputActivation.NONE && last.kind() != ModuleKind.LINEAR) {
+      throw new PyTorchImportException("an output activation needs a linear module at the end of the model, but the last module is "
+          + last.describe());
+    }
+    if (first.kind() != ModuleKind.EMBEDDING) {
+      model.input(first.inputSize());
+    } else if (spec != null && !spec.vocabulary().isEmpty() && spec.vocabulary().size() != first.inputSize()) {
+      throw new PyTorchImportException("the spec's vocabulary has " + spec.vocabulary().size() + " tokens but embedding '"
+          + first.module().displayName() + "' has " + first.inputSize() + " rows");
+    }
+    for (ResolvedModule r : chain) {
       ModuleSpec s = specs.get(r.module().name());
       String base = r.module().name().isEmpty() ? r.kind().specName() : r.module().name();
       switch (r.kind()) {
         case EMBEDDING -> {
-          String weight = base + ".weight";
-          model.addTensors(Tensors.fp32(weight, read(file, r, "weight"), r.inputSize(), r.outputSize()));
-          model.addLayers(Layer.newBuilder().setName(base).setEmbedding(
-              EmbeddingLayer.newBuilder().setVocabSize(r.inputSize()).setDim(r.outputSize()).setWeight(weight)));
+          model.embedding(r.inputSize(), r.outputSize(), read(file, r, "weight"));
+          if (spec != null && !spec.vocabulary().isEmpty()) {
+            model.vocabulary(spec.vocabulary());
+          }
         }
         case LINEAR -> {
           OutputActivation activation = s != null && s.activation() != null ? s.activation()
-              : i == lastDense ? options.outputActivation() : OutputActivation.NONE;
-          String weight = base + ".weight";
-          DenseLayer.Builder dense = DenseLayer.newBuilder().setInputSize(r.inputSize()).setOutputSize(r.outputSize())
-              .setWeight(weight).setActivation(activation);
-          model.addTensors(Tensors.fp32(weight, read(file, r, "weight"), r.outputSize(), r.inputSize()));
-          if (r.bias()) {
-            dense.setBias(base + ".bias");
-            model.addTensors(Tensors.fp32(base + ".bias", read(file, r, "bias"), r.outputSize()));
-          }
-          model.addLayers(Layer.newBuilder().setName(base).setDense(dense));
+              : r == last ? options.outputActivation() : OutputActivation.NONE;
+          model.dense(base, r.outputSize(), read(file, r, "weight"), r.bias() ? read(file, r, "bias") : null, activation);
         }
         default -> {
           Nonlinearity nonlinearity = s != null && s.nonlinearity() != null ? s.nonlinearity() : options.rnnNonlinearity();
           for (int k = 0; k < r.layers(); k++) {
-            String name = r.kind().isCell() ? base : base + ".l" + k;
-            addRecurrentLayer(model, file, r, k, name, nonlinearity);
+            addRecurrentLayer(model, file, r, k, r.kind().isCell() ? base : base + ".l" + k, nonlinearity);
           }
         }
       }
     }
-    RillModel built = model.build();
-    ModelValidator.validate(built, ReaderLimits.DEFAULT);
-    return built;
+    return model.build();
   }
 
-  private static void addRecurrentLayer(RillModel.Builder model, SafetensorsFile file, ResolvedModule r, int layer, String name,
+  private static void addRecurrentLayer(ModelBuilder model, SafetensorsFile file, ResolvedModule r, int layer, String name,
       Nonlinearity nonlinearity) throws IOException {
     boolean cell = r.kind().isCell();
     int gates = r.kind().gates();
@@ -336,41 +296,28 @@ public final class PyTorchImporter {
     int[] order = gates == 4 ? LSTM_TO_ONNX : gates == 3 ? GRU_TO_ONNX : RNN_TO_ONNX;
     float[] w = new float[d * gates * h * x];
     float[] rec = new float[d * gates * h * h];
-    float[] b = new float[d * 2 * gates * h];
+    float[] b = r.bias() ? new float[d * 2 * gates * h] : null;
     for (int dir = 0; dir < d; dir++) {
       boolean reverse = dir == 1;
       reorderGates(read(file, r, ResolvedModule.param("weight_ih", cell, layer, reverse)), order, h, x, w, dir * gates * h * x);
       reorderGates(read(file, r, ResolvedModule.param("weight_hh", cell, layer, reverse)), order, h, h, rec, dir * gates * h * h);
-      if (r.bias()) {
+      if (b != null) {
         reorderGates(read(file, r, ResolvedModule.param("bias_ih", cell, layer, reverse)), order, h, 1, b, dir * 2 * gates * h);
         reorderGates(read(file, r, ResolvedModule.param("bias_hh", cell, layer, reverse)), order, h, 1, b, dir * 2 * gates * h + gates * h);
       }
     }
-    Recurrent.Builder recurrent = Recurrent.newBuilder()
-        .setDirection(d == 2 ? Direction.BIDIRECTIONAL : Direction.FORWARD)
-        .setInputSize(x).setHiddenSize(h).setW(name + ".w").setR(name + ".r");
-    model.addTensors(Tensors.fp32(name + ".w", w, d, gates * h, x));
-    model.addTensors(Tensors.fp32(name + ".r", rec, d, gates * h, h));
-    if (r.bias()) {
-      recurrent.setB(name + ".b");
-      model.addTensors(Tensors.fp32(name + ".b", b, d, 2L * gates * h));
-    }
-    Layer.Builder l = Layer.newBuilder().setName(name);
+    Direction direction = d == 2 ? Direction.BIDIRECTIONAL : Direction.FORWARD;
     switch (gates) {
-      case 4 -> l.setLstm(LstmLayer.newBuilder().setRecurrent(recurrent));
-      case 3 -> l.setGru(GruLayer.newBuilder().setRecurrent(recurrent).setLinearBeforeReset(true));
+      case 4 -> model.lstm(name, direction, h, w, rec, b);
+      case 3 -> model.gru(name, direction, h, w, rec, b, true); // PyTorch computes the GRU linear-before-reset
       default -> {
+        model.rnn(name, direction, h, w, rec, b);
         if (nonlinearity == Nonlinearity.RELU) {
-          Activations.Builder acts = Activations.newBuilder();
-          for (int dir = 0; dir < d; dir++) {
-            acts.addFunctions(Activation.newBuilder().setKind(ActivationKind.RELU));
-          }
-          recurrent.setActivations(acts);
+          Activation relu = ModelBuilder.activation(ActivationKind.RELU);
+          model.activations(d == 2 ? new Activation[] {relu, relu} : new Activation[] {relu});
         }
-        l.setRnn(RnnLayer.newBuilder().setRecurrent(recurrent));
       }
     }
-    model.addLayers(l);
   }
 
   /**
