@@ -1,8 +1,10 @@
 package dev.rill.runtime.internal.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.rill.format.Tensors;
 import org.junit.jupiter.api.Test;
 
 /** Load-time rounding of weight matrices, on values whose results are known by hand. */
@@ -27,6 +29,29 @@ class WeightQuantizerTest {
   void int8RejectsNonFiniteWeights() {
     assertThrows(IllegalArgumentException.class,
         () -> WeightQuantizer.roundTrip(new float[] {1f, Float.NaN}, 1, 2, WeightPrecision.INT8));
+  }
+
+  @Test
+  void perValueHelpersAgreeWithTheFormat() {
+    java.util.Random random = new java.util.Random(3);
+    int rows = 7;
+    int cols = 33;
+    float[] m = new float[rows * cols];
+    for (int i = 0; i < m.length; i++) {
+      m[i] = (float) random.nextGaussian() * (1 + i % 5);
+    }
+    float[] stored = Tensors.toFloats(Tensors.int8("m", m, rows, cols));
+    float[] fromHelpers = new float[m.length];
+    for (int row = 0; row < rows; row++) {
+      float scale = WeightQuantizer.int8Scale(m, row * cols, cols);
+      for (int c = 0; c < cols; c++) {
+        fromHelpers[row * cols + c] = WeightQuantizer.int8(m[row * cols + c], scale) * scale;
+      }
+    }
+    assertArrayEquals(stored, fromHelpers, "int8");
+    for (float v : m) {
+      assertEquals(Tensors.fromBf16(Tensors.toBf16(v)), WeightQuantizer.bf16ToFloat(WeightQuantizer.floatToBf16(v)));
+    }
   }
 
   @Test
