@@ -157,7 +157,7 @@ class BadCallTest {
         () -> LoadOptions.builder().threads(0));
     RillModel missingTensor = VECTOR.toBuilder().removeTensors(0).build();
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Model.of(missingTensor));
-    assertTrue(e.getMessage().startsWith("invalid model: ") && e.getMessage().contains("lstm0.W"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("invalid model: ") && e.getMessage().contains("lstm0.w"), e.getMessage());
     assertTrue(e.getCause() instanceof ModelFormatException);
     ModelFormatException format = assertThrows(ModelFormatException.class,
         () -> Model.load(new byte[] {1, 2, 3, 4, 5}));

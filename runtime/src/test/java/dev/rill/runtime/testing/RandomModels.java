@@ -1,21 +1,38 @@
 package dev.rill.runtime.testing;
 
-import dev.rill.format.GateLayout;
-import dev.rill.format.ModelBuilder;
+import dev.rill.format.ModelFormatException;
+import dev.rill.format.ModelValidator;
+import dev.rill.format.Tensors;
 import dev.rill.format.proto.Activation;
 import dev.rill.format.proto.ActivationKind;
+import dev.rill.format.proto.Activations;
+import dev.rill.format.proto.DenseLayer;
 import dev.rill.format.proto.Direction;
+import dev.rill.format.proto.EmbeddingLayer;
+import dev.rill.format.proto.FormatVersion;
+import dev.rill.format.proto.GruLayer;
+import dev.rill.format.proto.InputKind;
+import dev.rill.format.proto.InputLayer;
+import dev.rill.format.proto.IoSpec;
+import dev.rill.format.proto.Layer;
+import dev.rill.format.proto.LstmLayer;
+import dev.rill.format.proto.MinimalGruLayer;
 import dev.rill.format.proto.OutputActivation;
+import dev.rill.format.proto.Recurrent;
 import dev.rill.format.proto.RillModel;
+import dev.rill.format.proto.RnnLayer;
+import dev.rill.format.proto.Tensor;
+import dev.rill.format.proto.Vocabulary;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
 /**
- * Builds small, valid {@link RillModel}s with seeded random weights for tests, through the format's
- * {@link ModelBuilder}: {@code new RandomModels(42).vectorInput(3).lstm(5, Direction.FORWARD).dense(2, NONE).build()}.
- * Weights are uniform in [-scale, scale] (default 0.5). Layers are named {@code <kind><index>}
- * ({@code lstm0}, {@code gru1}, {@code dense2}, ...); tensors follow ModelBuilder's names.
+ * Builds small, valid {@link RillModel}s with seeded random weights, layer by layer, for tests:
+ * {@code new RandomModels(42).vectorInput(3).lstm(5, Direction.FORWARD).dense(2, NONE).build()}.
+ * Weights are uniform in [-scale, scale] (default 0.5). Layers are named {@code <kind><index>} ({@code lstm0},
+ * {@code gru1}, {@code dense2}, ...), their tensors {@code <layer>.w/.r/.b/.p} and {@code <layer>.weight/.bias}
+ * (other modules' tests rely on these names).
  */
 public final class RandomModels {
 
@@ -53,10 +70,13 @@ public final class RandomModels {
   }
 
   private final Random random;
-  private final ModelBuilder builder = ModelBuilder.create();
+  private final RillModel.Builder model = RillModel.newBuilder()
+      .setVersion(FormatVersion.newBuilder().setMajor(1).setMinor(0));
   private float scale = 0.5f;
-  private int width;
+  private int width = -1;
   private int layerCount;
+  private boolean tokens;
+  private int inputSize;
 
   public RandomModels(long seed) {
     this.random = new Random(seed);
@@ -64,7 +84,7 @@ public final class RandomModels {
 
   /** A shorthand for an activation with alpha and beta. */
   public static Activation activation(ActivationKind kind, float alpha, float beta) {
-    return ModelBuilder.activation(kind, alpha, beta);
+    return Activation.newBuilder().setKind(kind).setAlpha(alpha).setBeta(beta).build();
   }
 
   /** Weights are drawn uniformly from [-scale, scale] from now on. */
@@ -74,20 +94,25 @@ public final class RandomModels {
   }
 
   public RandomModels vectorInput(int size) {
-    builder.input(size);
+    model.addLayers(Layer.newBuilder().setName("input").setInput(InputLayer.newBuilder().setSize(size)));
     width = size;
+    inputSize = size;
     return this;
   }
 
   /** A token input: an embedding of {@code vocab} ids to {@code dim} floats, with token strings "t0", "t1", ... */
   public RandomModels tokenInput(int vocab, int dim) {
-    builder.embedding(vocab, dim, floats(vocab * dim));
-    List<String> tokens = new ArrayList<>();
+    String weight = tensor("embedding.weight", vocab, dim);
+    model.addLayers(Layer.newBuilder().setName("embedding").setEmbedding(
+        EmbeddingLayer.newBuilder().setVocabSize(vocab).setDim(dim).setWeight(weight)));
+    Vocabulary.Builder vocabulary = Vocabulary.newBuilder();
     for (int i = 0; i < vocab; i++) {
-      tokens.add("t" + i);
+      vocabulary.addTokens("t" + i);
     }
-    builder.vocabulary(tokens);
+    model.setVocabulary(vocabulary);
     width = dim;
+    tokens = true;
+    inputSize = vocab;
     return this;
   }
 
@@ -96,92 +121,126 @@ public final class RandomModels {
   }
 
   public RandomModels lstm(int hidden, Direction direction, Options options) {
-    int d = GateLayout.directions(direction);
-    builder.lstm(name("lstm"), direction, hidden, floats(d * 4 * hidden * width), floats(d * 4 * hidden * hidden),
-        options.bias() ? floats(d * 8 * hidden) : null);
+    String name = nextName("lstm");
+    LstmLayer.Builder lstm = LstmLayer.newBuilder()
+        .setRecurrent(recurrent(name, 4, hidden, direction, options))
+        .setInputForget(options.inputForget());
     if (options.peepholes()) {
-      builder.peepholes(floats(d * 3 * hidden));
+      lstm.setP(tensor(name + ".p", directions(direction), 3 * hidden));
     }
-    if (options.inputForget()) {
-      builder.inputForget(true);
-    }
-    return common(options, direction, 3, d * hidden);
+    return add(Layer.newBuilder().setName(name).setLstm(lstm), directions(direction) * hidden);
   }
 
   public RandomModels gru(int hidden, Direction direction, Options options) {
-    int d = GateLayout.directions(direction);
-    builder.gru(name("gru"), direction, hidden, floats(d * 3 * hidden * width), floats(d * 3 * hidden * hidden),
-        options.bias() ? floats(d * 6 * hidden) : null, options.linearBeforeReset());
-    return common(options, direction, 2, d * hidden);
+    String name = nextName("gru");
+    return add(Layer.newBuilder().setName(name).setGru(GruLayer.newBuilder()
+        .setRecurrent(recurrent(name, 3, hidden, direction, options))
+        .setLinearBeforeReset(options.linearBeforeReset())), directions(direction) * hidden);
   }
 
   public RandomModels minimalGru(int hidden, Direction direction, Options options) {
-    int d = GateLayout.directions(direction);
-    builder.minimalGru(name("mgru"), direction, hidden, floats(d * 2 * hidden * width),
-        floats(d * 2 * hidden * hidden), options.bias() ? floats(d * 4 * hidden) : null);
-    return common(options, direction, 2, d * hidden);
+    String name = nextName("mgru");
+    return add(Layer.newBuilder().setName(name).setMinimalGru(MinimalGruLayer.newBuilder()
+        .setRecurrent(recurrent(name, 2, hidden, direction, options))), directions(direction) * hidden);
   }
 
   public RandomModels rnn(int hidden, Direction direction, Options options) {
-    int d = GateLayout.directions(direction);
-    builder.rnn(name("rnn"), direction, hidden, floats(d * hidden * width), floats(d * hidden * hidden),
-        options.bias() ? floats(d * 2 * hidden) : null);
-    return common(options, direction, 1, d * hidden);
+    String name = nextName("rnn");
+    return add(Layer.newBuilder().setName(name).setRnn(RnnLayer.newBuilder()
+        .setRecurrent(recurrent(name, 1, hidden, direction, options))), directions(direction) * hidden);
   }
 
   public RandomModels dense(int outputSize, OutputActivation activation) {
-    builder.dense(name("dense"), outputSize, floats(outputSize * width), floats(outputSize), activation);
-    width = outputSize;
-    return this;
+    String name = nextName("dense");
+    DenseLayer.Builder dense = DenseLayer.newBuilder().setInputSize(width).setOutputSize(outputSize)
+        .setWeight(tensor(name + ".weight", outputSize, width))
+        .setBias(tensor(name + ".bias", outputSize))
+        .setActivation(activation);
+    return add(Layer.newBuilder().setName(name).setDense(dense), outputSize);
   }
 
   /** Adds free-form producer metadata. */
   public RandomModels metadata(String key, String value) {
-    builder.metadata(key, value);
+    model.putMetadata(key, value);
     return this;
   }
 
-  /** The model, validated by the builder. */
+  /** The model, checked by the format's validator. */
   public RillModel build() {
-    return builder.build();
-  }
-
-  /** Names of the weight-matrix tensors (recurrent W and R, dense weights; not embeddings) of a model. */
-  public static List<String> matrixTensorNames(RillModel model) {
-    List<String> names = new ArrayList<>();
-    for (var t : model.getTensorsList()) {
-      String n = t.getName();
-      if (n.endsWith(".W") || n.endsWith(".R") || (n.endsWith(".weight") && n.startsWith("dense"))) {
-        names.add(n);
-      }
+    model.setIo(IoSpec.newBuilder().setInputName(tokens ? "tokens" : "input").setOutputName("output")
+        .setInputKind(tokens ? InputKind.TOKEN : InputKind.VECTOR).setInputSize(inputSize)
+        .setOutputSize(width));
+    RillModel built = model.build();
+    try {
+      ModelValidator.validate(built);
+    } catch (ModelFormatException e) {
+      throw new IllegalStateException("RandomModels built an invalid model: " + e.getMessage(), e);
     }
-    return names;
+    return built;
   }
 
-  private RandomModels common(Options options, Direction direction, int functionsPerDirection, int outputWidth) {
+  private Recurrent recurrent(String name, int gates, int hidden, Direction direction, Options options) {
+    int d = directions(direction);
+    Recurrent.Builder r = Recurrent.newBuilder().setDirection(direction).setInputSize(width).setHiddenSize(hidden)
+        .setW(tensor(name + ".w", d, (long) gates * hidden, width))
+        .setR(tensor(name + ".r", d, (long) gates * hidden, hidden));
+    if (options.bias()) {
+      r.setB(tensor(name + ".b", d, 2L * gates * hidden));
+    }
     if (options.clip() != null) {
-      builder.clip(options.clip());
+      r.setClip(options.clip());
     }
     if (!options.activations().isEmpty()) {
-      List<Activation> all = new ArrayList<>(options.activations());
-      if (GateLayout.directions(direction) == 2 && all.size() == functionsPerDirection) {
-        all.addAll(options.activations());
+      Activations.Builder a = Activations.newBuilder().addAllFunctions(options.activations());
+      int perDirection = switch (gates) {
+        case 4 -> 3;
+        case 1 -> 1;
+        default -> 2;
+      };
+      if (d == 2 && options.activations().size() == perDirection) {
+        a.addAllFunctions(options.activations());
       }
-      builder.activations(all.toArray(Activation[]::new));
+      r.setActivations(a);
     }
+    return r.build();
+  }
+
+  private String tensor(String name, long... shape) {
+    long count = 1;
+    for (long dim : shape) {
+      count *= dim;
+    }
+    float[] data = new float[Math.toIntExact(count)];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = (random.nextFloat() * 2f - 1f) * scale;
+    }
+    model.addTensors(Tensors.fp32(name, data, shape));
+    return name;
+  }
+
+  private RandomModels add(Layer.Builder layer, int outputWidth) {
+    model.addLayers(layer);
     width = outputWidth;
     return this;
   }
 
-  private String name(String kind) {
+  private String nextName(String kind) {
     return kind + (layerCount++);
   }
 
-  private float[] floats(int n) {
-    float[] data = new float[n];
-    for (int i = 0; i < n; i++) {
-      data[i] = (random.nextFloat() * 2f - 1f) * scale;
+  private static int directions(Direction direction) {
+    return direction == Direction.BIDIRECTIONAL ? 2 : 1;
+  }
+
+  /** Names of the weight-matrix tensors (recurrent w and r, dense weights; not embeddings) of a model. */
+  public static List<String> matrixTensorNames(RillModel model) {
+    List<String> names = new ArrayList<>();
+    for (Tensor t : model.getTensorsList()) {
+      String n = t.getName();
+      if (n.endsWith(".w") || n.endsWith(".r") || (n.endsWith(".weight") && !n.startsWith("embedding"))) {
+        names.add(n);
+      }
     }
-    return data;
+    return names;
   }
 }
