@@ -59,6 +59,8 @@ public final class Model implements AutoCloseable {
   /**
    * Reads, validates and loads a {@code .rill} file with the default options.
    *
+   * @param path the file
+   * @return the model; close it to free its memory
    * @throws ModelFormatException if the file is not a valid model; the message names what is wrong
    * @throws IOException if the file cannot be read
    */
@@ -69,6 +71,9 @@ public final class Model implements AutoCloseable {
   /**
    * Reads, validates and loads a {@code .rill} file.
    *
+   * @param path the file
+   * @param options the weight precision and threads
+   * @return the model; close it to free its memory
    * @throws ModelFormatException if the file is not a valid model; the message names what is wrong
    * @throws IOException if the file cannot be read
    */
@@ -80,6 +85,8 @@ public final class Model implements AutoCloseable {
   /**
    * Validates and loads the bytes of a {@code .rill} file with the default options.
    *
+   * @param bytes the whole file
+   * @return the model; close it to free its memory
    * @throws ModelFormatException if the bytes are not a valid model
    */
   public static Model load(byte[] bytes) throws ModelFormatException {
@@ -89,6 +96,9 @@ public final class Model implements AutoCloseable {
   /**
    * Validates and loads the bytes of a {@code .rill} file.
    *
+   * @param bytes the whole file
+   * @param options the weight precision and threads
+   * @return the model; close it to free its memory
    * @throws ModelFormatException if the bytes are not a valid model
    */
   public static Model load(byte[] bytes, LoadOptions options) throws ModelFormatException {
@@ -99,6 +109,8 @@ public final class Model implements AutoCloseable {
   /**
    * Reads the stream to its end (without closing it), validates and loads the model.
    *
+   * @param in the stream holding a {@code .rill} file
+   * @return the model; close it to free its memory
    * @throws ModelFormatException if the stream does not hold a valid model
    * @throws IOException if the stream cannot be read
    */
@@ -109,6 +121,9 @@ public final class Model implements AutoCloseable {
   /**
    * Reads the stream to its end (without closing it), validates and loads the model.
    *
+   * @param in the stream holding a {@code .rill} file
+   * @param options the weight precision and threads
+   * @return the model; close it to free its memory
    * @throws ModelFormatException if the stream does not hold a valid model
    * @throws IOException if the stream cannot be read
    */
@@ -120,6 +135,8 @@ public final class Model implements AutoCloseable {
   /**
    * Validates and loads an in-memory model with the default options.
    *
+   * @param model the model message
+   * @return the model; close it to free its memory
    * @throws IllegalArgumentException if the model is invalid; the message names what is wrong
    */
   public static Model of(RillModel model) {
@@ -129,6 +146,9 @@ public final class Model implements AutoCloseable {
   /**
    * Validates and loads an in-memory model.
    *
+   * @param model the model message
+   * @param options the weight precision and threads
+   * @return the model; close it to free its memory
    * @throws IllegalArgumentException if the model is invalid (its cause is the
    *     {@link ModelFormatException}); the message names what is wrong
    */
@@ -207,6 +227,7 @@ public final class Model implements AutoCloseable {
    * Opens a session that streams one time step at a time from a zero state. The session is used by one
    * thread at a time and must be closed.
    *
+   * @return a new session
    * @throws IllegalStateException if the model has a bidirectional or reverse layer, or is closed
    */
   public StreamingSession newSession() {
@@ -220,6 +241,8 @@ public final class Model implements AutoCloseable {
   /**
    * Runs a batch of whole sequences and returns every step's output and the final state. Thread-safe.
    *
+   * @param batch the sequences, their lengths and initial state
+   * @return the outputs and final state
    * @throws IllegalArgumentException if the batch does not fit the model (input kind, sizes, token range,
    *     initial state shape)
    */
