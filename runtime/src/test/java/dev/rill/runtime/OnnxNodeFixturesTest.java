@@ -4,16 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.CodedInputStream;
+import dev.rill.format.ModelBuilder;
 import dev.rill.format.proto.Direction;
-import dev.rill.format.proto.FormatVersion;
-import dev.rill.format.proto.GruLayer;
-import dev.rill.format.proto.InputLayer;
-import dev.rill.format.proto.Layer;
-import dev.rill.format.proto.LstmLayer;
-import dev.rill.format.proto.Recurrent;
-import dev.rill.format.proto.RillModel;
-import dev.rill.format.proto.RnnLayer;
-import dev.rill.runtime.testing.RandomModels;
 import dev.rill.runtime.testing.SharedFixtures;
 import dev.rill.runtime.testing.Tolerance;
 import java.io.IOException;
@@ -55,27 +47,20 @@ class OnnxNodeFixturesTest {
     int hidden = (int) in.get("R").dims[2];
     assertTrue(!batchwise || steps == 1, "batchwise cases are read as time-major only when T = 1");
 
-    Recurrent.Builder rec = Recurrent.newBuilder().setDirection(Direction.FORWARD).setInputSize(inputSize)
-        .setHiddenSize(hidden).setW("W").setR("R");
-    RillModel.Builder model = RillModel.newBuilder().setVersion(FormatVersion.newBuilder().setMajor(1))
-        .addLayers(Layer.newBuilder().setName("input").setInput(InputLayer.newBuilder().setSize(inputSize)));
-    for (String tensor : List.of("W", "R", "B", "P")) {
-      if (in.containsKey(tensor)) {
-        model.addTensors(RandomModels.fp32(tensor, in.get(tensor).floats(), in.get(tensor).dims));
-      }
-    }
-    if (in.containsKey("B")) {
-      rec.setB("B");
-    }
-    Layer.Builder layer = Layer.newBuilder().setName(name);
+    float[] w = in.get("W").floats();
+    float[] r = in.get("R").floats();
+    float[] bias = in.containsKey("B") ? in.get("B").floats() : null;
+    ModelBuilder model = ModelBuilder.create().input(inputSize);
     if (name.contains("lstm")) {
-      layer.setLstm(LstmLayer.newBuilder().setRecurrent(rec).setP(in.containsKey("P") ? "P" : ""));
+      model.lstm(name, Direction.FORWARD, hidden, w, r, bias);
+      if (in.containsKey("P")) {
+        model.peepholes(in.get("P").floats());
+      }
     } else if (name.contains("gru")) {
-      layer.setGru(GruLayer.newBuilder().setRecurrent(rec));
+      model.gru(name, Direction.FORWARD, hidden, w, r, bias, false);
     } else {
-      layer.setRnn(RnnLayer.newBuilder().setRecurrent(rec));
+      model.rnn(name, Direction.FORWARD, hidden, w, r, bias);
     }
-    model.addLayers(layer);
 
     try (Model m = Model.of(model.build())) {
       SequenceBatch input = SequenceBatch.ofVectors(x.floats(), steps, batch);

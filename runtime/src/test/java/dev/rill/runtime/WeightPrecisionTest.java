@@ -2,7 +2,7 @@ package dev.rill.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
+import dev.rill.format.Tensors;
 import dev.rill.format.proto.DataType;
 import dev.rill.format.proto.Direction;
 import dev.rill.format.proto.OutputActivation;
@@ -14,11 +14,8 @@ import dev.rill.runtime.reference.ReferenceRnn;
 import dev.rill.runtime.testing.RandomModels;
 import dev.rill.runtime.testing.RandomModels.Options;
 import dev.rill.runtime.testing.Tolerance;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Random;
 import java.util.function.UnaryOperator;
-import java.util.zip.CRC32C;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -58,7 +55,8 @@ class WeightPrecisionTest {
   @ParameterizedTest
   @EnumSource(value = WeightType.class, names = {"BF16", "INT8"})
   void storedReducedTensorsAreUsedAsStored(WeightType type) {
-    RillModel stored = mapMatrices(MODEL, t -> type == WeightType.BF16 ? bf16(t) : int8(t));
+    RillModel stored = mapMatrices(MODEL, t -> Tensors.encode(type == WeightType.BF16 ? DataType.BFLOAT16 : DataType.INT8, t.getName(),
+        Tensors.toFloats(t), shape(t)));
     float[] x = ReferenceComparisonTest.randomFloats(new Random(4), 5 * 3 * 6, 1.5f);
     ReferenceRnn.Result expected = ReferenceRnn.run(stored, Tolerance.toDoubles(x), 5, 3, null, null, null);
     for (WeightType load : new WeightType[] {WeightType.FP32, type}) {
@@ -80,52 +78,13 @@ class WeightPrecisionTest {
     return b.build();
   }
 
-  private static float[] floats(Tensor t) {
-    float[] out = new float[t.getData().size() / 4];
-    t.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
-    return out;
-  }
-
-  private static int columns(Tensor t) {
-    return (int) t.getShape(t.getShapeCount() - 1);
+  private static long[] shape(Tensor t) {
+    return t.getShapeList().stream().mapToLong(Long::longValue).toArray();
   }
 
   private static Tensor fp32Rounded(Tensor t, WeightPrecision precision) {
-    float[] v = floats(t);
-    float[] r = WeightQuantizer.roundTrip(v, v.length / columns(t), columns(t), precision);
-    return RandomModels.fp32(t.getName(), r, t.getShapeList().stream().mapToLong(Long::longValue).toArray());
-  }
-
-  private static Tensor bf16(Tensor t) {
-    float[] v = floats(t);
-    ByteBuffer data = ByteBuffer.allocate(2 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-    for (float f : v) {
-      data.putShort(WeightQuantizer.floatToBf16(f));
-    }
-    return withData(t, DataType.BFLOAT16, data.array(), new byte[0]);
-  }
-
-  private static Tensor int8(Tensor t) {
-    float[] v = floats(t);
-    int cols = columns(t);
-    int rows = v.length / cols;
-    byte[] data = new byte[v.length];
-    ByteBuffer scales = ByteBuffer.allocate(4 * rows).order(ByteOrder.LITTLE_ENDIAN);
-    for (int row = 0; row < rows; row++) {
-      float scale = WeightQuantizer.int8Scale(v, row * cols, cols);
-      scales.putFloat(scale);
-      for (int c = 0; c < cols; c++) {
-        data[row * cols + c] = WeightQuantizer.int8(v[row * cols + c], scale);
-      }
-    }
-    return withData(t, DataType.INT8, data, scales.array());
-  }
-
-  private static Tensor withData(Tensor t, DataType dtype, byte[] data, byte[] scales) {
-    CRC32C crc = new CRC32C();
-    crc.update(data);
-    crc.update(scales);
-    return t.toBuilder().setDtype(dtype).setData(ByteString.copyFrom(data)).setRowScales(ByteString.copyFrom(scales))
-        .setCrc32C((int) crc.getValue()).build();
+    float[] v = Tensors.toFloats(t);
+    int cols = (int) t.getShape(t.getShapeCount() - 1);
+    return Tensors.fp32(t.getName(), WeightQuantizer.roundTrip(v, v.length / cols, cols, precision), shape(t));
   }
 }

@@ -55,6 +55,16 @@ final class GraphWalker {
   private static final Set<String> PASS_THROUGH = Set.of("Identity", "Dropout");
   private static final Set<String> SHAPE_OPS = Set.of("Shape", "Size");
 
+  /** Operators the importer understands somewhere (folding, data path or shape computations). */
+  private static final Set<String> KNOWN = known();
+
+  private static Set<String> known() {
+    Set<String> s = new HashSet<>(ConstantFolder.FOLDABLE);
+    s.addAll(RecurrentNode.OPS);
+    s.addAll(List.of("Dropout", "Gemm", "MatMul", "Softmax", "LogSoftmax", "Sigmoid", "Tanh", "Expand"));
+    return Set.copyOf(s);
+  }
+
   private final GraphScope scope;
   private final ConstantFolder folder;
   private final int opset;
@@ -83,9 +93,17 @@ final class GraphWalker {
       visit(node);
     }
     if (!unsupported.isEmpty()) {
-      StringBuilder msg = new StringBuilder("the graph uses operators that Rill does not run: ");
+      // Name the operators Rill never runs first; known operators used in an unsupported way only if none.
+      Map<String, List<String>> report = new LinkedHashMap<>(unsupported);
+      report.keySet().removeIf(KNOWN::contains);
+      boolean foreign = !report.isEmpty();
+      if (!foreign) {
+        report = unsupported;
+      }
+      StringBuilder msg = new StringBuilder(foreign ? "the graph uses operators that Rill does not run: "
+          : "the graph uses operators in a way Rill cannot follow: ");
       int k = 0;
-      for (Map.Entry<String, List<String>> e : unsupported.entrySet()) {
+      for (Map.Entry<String, List<String>> e : report.entrySet()) {
         msg.append(k++ > 0 ? "; " : "").append(e.getKey()).append(" (node").append(e.getValue().size() > 1 ? "s " : " ")
             .append(String.join(", ", e.getValue().stream().limit(8).map(n -> "'" + n + "'").toList()))
             .append(e.getValue().size() > 8 ? ", ..." : "").append(")");
@@ -100,6 +118,7 @@ final class GraphWalker {
       if (!recurrent.isEmpty()) {
         msg.append("; recurrent nodes in this model: ").append(String.join(", ", recurrent));
       }
+      msg.append('.');
       throw new OnnxImportException(msg.toString());
     }
     if (dataInput == null) {
