@@ -13,6 +13,10 @@
 #   RillVsOrtLargeThreadsBenchmark  workload L, 2 threads: rill (weights=FP32|BF16|INT8) vs ortPinned (fp32)
 #   RillVsOrtSequenceBenchmark      T=100 steps, batch=1|32, 1 thread: rill, ortTypical, ortPinned
 #
+# Rill uses the kernels KernelProvider picks (the log line "Rill kernels: ..." says which). With the scalar
+# kernels, RillVsOrtSequenceBenchmark at workload L and batch 32 takes minutes per operation: add
+# -p workload=S,M (or -p batch=1) to leave it out.
+#
 # Ratios: divide the ort* score by the rill score of the same parameters (average time, µs/op).
 # Useful extra options: -prof gc (bytes allocated per op), -bm sample (percentiles: p50, p99).
 set -euo pipefail
