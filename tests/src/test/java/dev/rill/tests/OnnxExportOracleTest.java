@@ -207,6 +207,14 @@ class OnnxExportOracleTest {
     return Stream.of(
         new Mutation("clip dropped", new RandomModels(901).scale(1.5f).vectorInput(5)
             .lstm(6, Direction.FORWARD, clipped).build(), node -> dropAttribute(node, "clip")),
+        new Mutation("clip dropped (GRU)", new RandomModels(911).scale(1.5f).vectorInput(5)
+            .gru(6, Direction.FORWARD, clipped).build(), node -> dropAttribute(node, "clip")),
+        new Mutation("clip dropped (RNN)", new RandomModels(912).scale(1.5f).vectorInput(5)
+            .rnn(6, Direction.FORWARD, clipped).build(), node -> dropAttribute(node, "clip")),
+        new Mutation("activation_beta dropped", new RandomModels(913).vectorInput(5)
+            .rnn(6, Direction.FORWARD, Options.DEFAULT.withActivations(
+                List.of(activation(ActivationKind.AFFINE, 0.9f, 0.3f)))).build(),
+            node -> dropAttribute(node, "activation_beta")),
         new Mutation("activations dropped", new RandomModels(902).vectorInput(5)
             .rnn(6, Direction.FORWARD, Options.DEFAULT.withActivations(
                 List.of(activation(ActivationKind.SOFTSIGN, 0, 0)))).build(),

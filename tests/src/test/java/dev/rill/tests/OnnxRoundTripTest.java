@@ -51,9 +51,13 @@ class OnnxRoundTripTest {
             .lstm(6, Direction.REVERSE, Options.DEFAULT.withPeepholes().withInputForget()).build()),
         new Case("LSTM bidirectional, activations", new RandomModels(3).vectorInput(5)
             .lstm(6, Direction.BIDIRECTIONAL, Options.DEFAULT.withActivations(List.of(
-                activation(ActivationKind.HARD_SIGMOID, 0.25f, 0.45f),
+                // Softsign takes no alpha: alpha/beta are listed for the other two only, as ORT reads them.
+                activation(ActivationKind.SOFTSIGN, 0, 0),
                 activation(ActivationKind.SCALED_TANH, 1.2f, 0.8f),
-                activation(ActivationKind.AFFINE, 0.7f, 0.1f)))).build()),
+                activation(ActivationKind.AFFINE, 0.7f, 0.1f),
+                activation(ActivationKind.HARD_SIGMOID, 0.25f, 0.45f),
+                activation(ActivationKind.TANH, 0, 0),
+                activation(ActivationKind.LEAKY_RELU, 0.1f, 0)))).build()),
         new Case("GRU bidirectional, clip", new RandomModels(4).scale(1.5f).vectorInput(5)
             .gru(6, Direction.BIDIRECTIONAL, clipped).build()),
         new Case("GRU linear_before_reset", new RandomModels(5).vectorInput(5)
