@@ -1,0 +1,40 @@
+package dev.rill.converter.pytorch;
+
+import dev.rill.format.proto.OutputActivation;
+import java.util.Objects;
+
+/**
+ * How to import PyTorch weights.
+ *
+ * @param spec the architecture, or null to infer it from names and shapes
+ * @param rnnNonlinearity the nonlinearity of {@code nn.RNN}/{@code nn.RNNCell} modules that the spec does not set
+ * @param outputActivation the activation after the last Linear module, unless the spec sets one
+ */
+public record PyTorchImportOptions(ArchitectureSpec spec, Nonlinearity rnnNonlinearity, OutputActivation outputActivation) {
+
+  /** Checks that the non-null parts are present. */
+  public PyTorchImportOptions {
+    Objects.requireNonNull(rnnNonlinearity, "rnnNonlinearity");
+    Objects.requireNonNull(outputActivation, "outputActivation");
+  }
+
+  /** Infer the architecture; RNNs use tanh; no output activation. */
+  public static PyTorchImportOptions defaults() {
+    return new PyTorchImportOptions(null, Nonlinearity.TANH, OutputActivation.NONE);
+  }
+
+  /** A copy with that spec. */
+  public PyTorchImportOptions withSpec(ArchitectureSpec newSpec) {
+    return new PyTorchImportOptions(newSpec, rnnNonlinearity, outputActivation);
+  }
+
+  /** A copy with that RNN nonlinearity. */
+  public PyTorchImportOptions withRnnNonlinearity(Nonlinearity n) {
+    return new PyTorchImportOptions(spec, n, outputActivation);
+  }
+
+  /** A copy with that output activation. */
+  public PyTorchImportOptions withOutputActivation(OutputActivation a) {
+    return new PyTorchImportOptions(spec, rnnNonlinearity, a);
+  }
+}
