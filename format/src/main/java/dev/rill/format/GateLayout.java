@@ -6,6 +6,7 @@ import dev.rill.format.proto.Direction;
 import dev.rill.format.proto.Layer;
 import dev.rill.format.proto.Recurrent;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The canonical gate order and weight layout of {@code model.proto}, in code, so that every module maps gates
@@ -120,11 +121,13 @@ public final class GateLayout {
    * Returns the activation functions of one direction of a recurrent layer, with the ONNX defaults filled in
    * when the layer has no overrides: LSTM [sigmoid, tanh, tanh], GRU and minimal GRU [sigmoid, tanh], RNN [tanh].
    *
-   * @param layer a recurrent layer
-   * @param direction 0 for forward, 1 for the reverse direction of a bidirectional layer
+   * @param layer a validated recurrent layer
+   * @param direction 0 for forward (or the only direction), 1 for the reverse direction of a bidirectional layer
    * @return {@link #activationsPerDirection} functions f, g[, h]
+   * @throws IndexOutOfBoundsException if the layer has no such direction
    */
   public static List<Activation> activations(Layer layer, int direction) {
+    Objects.checkIndex(direction, directions(recurrent(layer).getDirection()));
     int count = activationsPerDirection(layer);
     List<Activation> given = recurrent(layer).getActivations().getFunctionsList();
     if (given.isEmpty()) {

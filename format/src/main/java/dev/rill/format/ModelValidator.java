@@ -115,7 +115,11 @@ public final class ModelValidator {
           + " (ReaderLimits.maxRank)");
     }
     String shape = Tensors.shapeString(t.getShapeList());
-    long elements = product(t.getShapeList(), 0, rank, where + ": shape " + shape);
+    long elements = Tensors.elementCount(t);
+    if (elements < 0) {
+      throw new ModelFormatException(where + ": shape " + shape
+          + " has too many elements (the product overflows 63 bits)");
+    }
     if (elements > limits.maxTensorElements()) {
       throw new ModelFormatException(where + ": shape " + shape + " has " + elements
           + " elements, over the limit of " + limits.maxTensorElements() + " (ReaderLimits.maxTensorElements)");
@@ -141,11 +145,11 @@ public final class ModelValidator {
 
   private static void checkRowScales(Tensor t, String where, String shape, ReaderLimits limits)
       throws ModelFormatException {
-    int rank = t.getShapeCount();
-    long rows = rank == 0 ? 1 : product(t.getShapeList(), 0, rank - 1, where + ": shape " + shape);
+    long rows = Tensors.rowCount(t);
     // With a last dimension of 0 the row count is not bounded by the element count.
-    if (rows > limits.maxTensorElements()) {
-      throw new ModelFormatException(where + ": shape " + shape + " has " + rows + " rows, over the limit of "
+    if (rows < 0 || rows > limits.maxTensorElements()) {
+      throw new ModelFormatException(where + ": shape " + shape + " has " + (rows < 0 ? "too many" : rows)
+          + " rows, over the limit of "
           + limits.maxTensorElements() + " (ReaderLimits.maxTensorElements)");
     }
     if (t.getRowScales().size() != rows * 4) {
@@ -160,22 +164,6 @@ public final class ModelValidator {
             + "; INT8 row scales must be finite and non-negative");
       }
     }
-  }
-
-  private static long product(List<Long> dims, int from, int to, String what) throws ModelFormatException {
-    long n = 1;
-    for (int i = from; i < to; i++) {
-      long d = dims.get(i);
-      try {
-        if (d < 0) {
-          throw new ArithmeticException();
-        }
-        n = Math.multiplyExact(n, d);
-      } catch (ArithmeticException e) {
-        throw new ModelFormatException(what + " has too many elements (the product overflows 63 bits)");
-      }
-    }
-    return n;
   }
 
   // ----------------------------------------------------------------------------------------------- layers
@@ -242,7 +230,7 @@ public final class ModelValidator {
         case KIND_NOT_SET -> throw new AssertionError("checked above");
       };
       if (i > 0 && input != width) {
-        throw new ModelFormatException(where + ": input_size is " + input + ", but the previous layer " + previous
+        throw new ModelFormatException(where + ": input_size is " + input + ", but the previous " + previous
             + " produces " + width + " values per step");
       }
       width = GateLayout.outputSize(layer);
@@ -389,15 +377,15 @@ public final class ModelValidator {
     Layer first = model.getLayers(0);
     InputKind expectedKind = first.hasEmbedding() ? InputKind.TOKEN : InputKind.VECTOR;
     if (kind != expectedKind) {
-      throw new ModelFormatException("io: input_kind is " + kind + ", but the first layer is "
-          + describe(first, 0) + " (expected " + expectedKind + ")");
+      throw new ModelFormatException("io: input_kind is " + kind + ", but the first " + describe(first, 0)
+          + " takes " + (first.hasEmbedding() ? "token ids" : "vectors") + " (expected " + expectedKind + ")");
     }
     long expectedIn = first.hasEmbedding()
         ? Integer.toUnsignedLong(first.getEmbedding().getVocabSize())
         : Integer.toUnsignedLong(first.getInput().getSize());
     if (Integer.toUnsignedLong(io.getInputSize()) != expectedIn) {
       throw new ModelFormatException("io: input_size is " + Integer.toUnsignedLong(io.getInputSize())
-          + ", but the first layer " + describe(first, 0) + " takes "
+          + ", but the first " + describe(first, 0) + " takes "
           + (first.hasEmbedding() ? "a vocabulary of " + expectedIn + " tokens" : expectedIn + " values"));
     }
     int lastIndex = model.getLayersCount() - 1;
@@ -405,7 +393,7 @@ public final class ModelValidator {
     long expectedOut = GateLayout.outputSize(last);
     if (Integer.toUnsignedLong(io.getOutputSize()) != expectedOut) {
       throw new ModelFormatException("io: output_size is " + Integer.toUnsignedLong(io.getOutputSize())
-          + ", but the last layer " + describe(last, lastIndex) + " produces " + expectedOut + " values per step");
+          + ", but the last " + describe(last, lastIndex) + " produces " + expectedOut + " values per step");
     }
   }
 }

@@ -12,6 +12,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import java.util.Objects;
 
 /**
@@ -20,6 +21,8 @@ import java.util.Objects;
  * target, never a partial file.
  */
 public final class ModelWriter {
+  private static final SecureRandom RANDOM = new SecureRandom();
+
   private ModelWriter() {}
 
   /**
@@ -57,9 +60,11 @@ public final class ModelWriter {
       throw new NoSuchFileException(String.valueOf(folder), null, "cannot write " + absolute
           + ": the folder does not exist");
     }
-    Path temp = Files.createTempFile(folder, "." + absolute.getFileName() + ".", ".tmp");
+    // Not Files.createTempFile: it makes the file owner-only (0600), and the model would keep that mode.
+    Path temp = folder.resolve("." + absolute.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
     try {
-      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+      try (FileChannel channel =
+          FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         OutputStream out = Channels.newOutputStream(channel);
         CodedOutputStream coded = CodedOutputStream.newInstance(out, 1 << 16);
         model.writeTo(coded);

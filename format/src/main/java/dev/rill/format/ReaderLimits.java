@@ -17,8 +17,11 @@ package dev.rill.format;
 public record ReaderLimits(
     long maxFileBytes, long maxTensorElements, int maxRank, int maxTensors, int maxLayers, long maxLayerSize) {
 
-  /** The hard upper bound of {@link #maxFileBytes}: just under 2 GiB, the largest Java array. */
-  public static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
+  /**
+   * The hard upper bound of {@link #maxFileBytes}: just under 2 GiB, so that the cap plus one probe byte still fits
+   * in a Java array.
+   */
+  public static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 16;
 
   /** The hard upper bound of {@link #maxTensorElements}: the largest {@code float[]}. */
   public static final long MAX_TENSOR_ELEMENTS = Integer.MAX_VALUE - 8;

@@ -2,11 +2,15 @@ package dev.rill.format;
 
 import com.google.protobuf.UnsafeByteOperations;
 import dev.rill.format.proto.DataType;
+import dev.rill.format.proto.RillModel;
 import dev.rill.format.proto.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.zip.CRC32C;
 
@@ -80,7 +84,13 @@ public final class Tensors {
   public static Tensor int8(String name, float[] data, long... shape) {
     int n = checkLength(name, data, shape);
     int rowLength = shape.length == 0 ? 1 : (int) shape[shape.length - 1];
-    int rows = rowLength == 0 ? rowCountOfEmpty(shape) : n / rowLength;
+    long rowCount = product(Arrays.stream(shape).boxed().toList(), Math.max(0, shape.length - 1));
+    // With a last dimension of 0 the row count is not bounded by the data length.
+    if (rowCount < 0 || rowCount > ReaderLimits.MAX_TENSOR_ELEMENTS / 4) {
+      throw new IllegalArgumentException("tensor '" + name + "': shape " + Arrays.toString(shape)
+          + " has too many rows");
+    }
+    int rows = (int) rowCount;
     byte[] q = new byte[n];
     ByteBuffer scales = ByteBuffer.allocate(Math.multiplyExact(rows, 4)).order(ByteOrder.LITTLE_ENDIAN);
     for (int row = 0; row < rows; row++) {
@@ -158,10 +168,7 @@ public final class Tensors {
   private static void decodeInt8(Tensor tensor, ByteBuffer data, float[] out) {
     int rank = tensor.getShapeCount();
     int rowLength = rank == 0 ? 1 : (int) tensor.getShape(rank - 1);
-    long rows = 1;
-    for (int i = 0; i < rank - 1; i++) {
-      rows = multiplyOrMinusOne(rows, tensor.getShape(i));
-    }
+    long rows = rowCount(tensor);
     if (rows < 0 || tensor.getRowScales().size() != rows * 4) {
       throw new IllegalArgumentException("tensor '" + tensor.getName() + "': row_scales is "
           + tensor.getRowScales().size() + " bytes, expected 4 per row of shape "
@@ -198,17 +205,41 @@ public final class Tensors {
   }
 
   /**
+   * Indexes a model's tensors by name, for looking up the tensors its layers reference.
+   *
+   * @param model a model with unique tensor names (every validated model)
+   * @return an unmodifiable map from name to tensor, in file order
+   * @throws IllegalArgumentException if two tensors share a name
+   */
+  public static Map<String, Tensor> byName(RillModel model) {
+    Map<String, Tensor> byName = new LinkedHashMap<>();
+    for (Tensor t : model.getTensorsList()) {
+      if (byName.putIfAbsent(t.getName(), t) != null) {
+        throw new IllegalArgumentException("tensor '" + t.getName() + "' is defined twice");
+      }
+    }
+    return Collections.unmodifiableMap(byName);
+  }
+
+  /**
    * Returns the number of elements of a tensor's shape (1 for a scalar).
    *
    * @param tensor the tensor
    * @return product(shape), or -1 if it does not fit in a signed 64-bit value
    */
   public static long elementCount(Tensor tensor) {
-    long n = 1;
-    for (long d : tensor.getShapeList()) {
-      n = multiplyOrMinusOne(n, d);
-    }
-    return n;
+    return product(tensor.getShapeList(), tensor.getShapeCount());
+  }
+
+  /**
+   * Returns the number of rows of a tensor, a row being the last dimension: the product of all dimensions but
+   * the last (1 for a scalar or a vector). INT8 tensors have one scale per row.
+   *
+   * @param tensor the tensor
+   * @return the row count, or -1 if it does not fit in a signed 64-bit value
+   */
+  public static long rowCount(Tensor tensor) {
+    return product(tensor.getShapeList(), Math.max(0, tensor.getShapeCount() - 1));
   }
 
   /**
@@ -250,38 +281,32 @@ public final class Tensors {
     return Float.intBitsToFloat((bits & 0xFFFF) << 16);
   }
 
-  private static long multiplyOrMinusOne(long a, long b) {
-    if (a < 0 || b < 0) {
-      return -1;
+  // Dimensions are unsigned on the wire: one at or above 2^63 reads as negative and overflows like a product.
+  private static long product(List<Long> dims, int count) {
+    long n = 1;
+    for (int i = 0; i < count; i++) {
+      long d = dims.get(i);
+      if (d < 0) {
+        return -1;
+      }
+      try {
+        n = Math.multiplyExact(n, d);
+      } catch (ArithmeticException e) {
+        return -1;
+      }
     }
-    try {
-      return Math.multiplyExact(a, b);
-    } catch (ArithmeticException e) {
-      return -1;
-    }
-  }
-
-  private static int rowCountOfEmpty(long[] shape) {
-    long rows = 1;
-    for (int i = 0; i < shape.length - 1; i++) {
-      rows = multiplyOrMinusOne(rows, shape[i]);
-    }
-    if (rows < 0 || rows > ReaderLimits.MAX_TENSOR_ELEMENTS / 4) {
-      throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has too many rows");
-    }
-    return (int) rows;
+    return n;
   }
 
   private static int checkLength(String name, float[] data, long[] shape) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(data, "data");
-    long n = 1;
     for (long d : shape) {
       if (d < 0) {
         throw new IllegalArgumentException("tensor '" + name + "': negative dimension in " + Arrays.toString(shape));
       }
-      n = multiplyOrMinusOne(n, d);
     }
+    long n = product(Arrays.stream(shape).boxed().toList(), shape.length);
     if (n != data.length) {
       throw new IllegalArgumentException("tensor '" + name + "': shape " + Arrays.toString(shape) + " has " + n
           + " elements, but " + data.length + " values were given");

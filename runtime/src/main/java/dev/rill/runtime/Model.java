@@ -1,6 +1,8 @@
 package dev.rill.runtime;
 
-import com.google.protobuf.InvalidProtocolBufferException;
+import dev.rill.format.ModelFormatException;
+import dev.rill.format.ModelReader;
+import dev.rill.format.ModelValidator;
 import dev.rill.format.proto.RillModel;
 import dev.rill.runtime.internal.exec.SequenceRunner;
 import dev.rill.runtime.internal.exec.StreamStepper;
@@ -12,7 +14,6 @@ import dev.rill.runtime.internal.layer.RecurrentLayer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -55,46 +56,89 @@ public final class Model implements AutoCloseable {
         .filter(Objects::nonNull).findFirst().orElse(null);
   }
 
-  /** Reads, validates and loads a {@code .rill} file with the default options. */
+  /**
+   * Reads, validates and loads a {@code .rill} file with the default options.
+   *
+   * @param path the file
+   * @return the model; close it to free its memory
+   * @throws ModelFormatException if the file is not a valid model; the message names what is wrong
+   * @throws IOException if the file cannot be read
+   */
   public static Model load(Path path) throws IOException {
     return load(path, LoadOptions.defaults());
   }
 
-  /** Reads, validates and loads a {@code .rill} file. */
+  /**
+   * Reads, validates and loads a {@code .rill} file.
+   *
+   * @param path the file
+   * @param options the weight precision and threads
+   * @return the model; close it to free its memory
+   * @throws ModelFormatException if the file is not a valid model; the message names what is wrong
+   * @throws IOException if the file cannot be read
+   */
   public static Model load(Path path, LoadOptions options) throws IOException {
     Objects.requireNonNull(path, "path");
-    return load(Files.readAllBytes(path), options);
+    return create(new ModelReader().read(path), options);
   }
 
-  /** Validates and loads the bytes of a {@code .rill} file with the default options. */
-  public static Model load(byte[] bytes) throws IOException {
+  /**
+   * Validates and loads the bytes of a {@code .rill} file with the default options.
+   *
+   * @param bytes the whole file
+   * @return the model; close it to free its memory
+   * @throws ModelFormatException if the bytes are not a valid model
+   */
+  public static Model load(byte[] bytes) throws ModelFormatException {
     return load(bytes, LoadOptions.defaults());
   }
 
-  /** Validates and loads the bytes of a {@code .rill} file. */
-  public static Model load(byte[] bytes, LoadOptions options) throws IOException {
+  /**
+   * Validates and loads the bytes of a {@code .rill} file.
+   *
+   * @param bytes the whole file
+   * @param options the weight precision and threads
+   * @return the model; close it to free its memory
+   * @throws ModelFormatException if the bytes are not a valid model
+   */
+  public static Model load(byte[] bytes, LoadOptions options) throws ModelFormatException {
     Objects.requireNonNull(bytes, "bytes");
-    RillModel proto;
-    try {
-      proto = RillModel.parseFrom(bytes);
-    } catch (InvalidProtocolBufferException e) {
-      throw new IOException("not a valid .rill model: " + e.getMessage(), e);
-    }
-    return of(proto, options);
+    return create(new ModelReader().read(bytes), options);
   }
 
-  /** Reads the stream to its end (without closing it), validates and loads the model. */
+  /**
+   * Reads the stream to its end (without closing it), validates and loads the model.
+   *
+   * @param in the stream holding a {@code .rill} file
+   * @return the model; close it to free its memory
+   * @throws ModelFormatException if the stream does not hold a valid model
+   * @throws IOException if the stream cannot be read
+   */
   public static Model load(InputStream in) throws IOException {
     return load(in, LoadOptions.defaults());
   }
 
-  /** Reads the stream to its end (without closing it), validates and loads the model. */
+  /**
+   * Reads the stream to its end (without closing it), validates and loads the model.
+   *
+   * @param in the stream holding a {@code .rill} file
+   * @param options the weight precision and threads
+   * @return the model; close it to free its memory
+   * @throws ModelFormatException if the stream does not hold a valid model
+   * @throws IOException if the stream cannot be read
+   */
   public static Model load(InputStream in, LoadOptions options) throws IOException {
     Objects.requireNonNull(in, "in");
-    return load(in.readAllBytes(), options);
+    return create(new ModelReader().read(in), options);
   }
 
-  /** Validates and loads an in-memory model with the default options. */
+  /**
+   * Validates and loads an in-memory model with the default options.
+   *
+   * @param model the model message
+   * @return the model; close it to free its memory
+   * @throws IllegalArgumentException if the model is invalid; the message names what is wrong
+   */
   public static Model of(RillModel model) {
     return of(model, LoadOptions.defaults());
   }
@@ -102,12 +146,25 @@ public final class Model implements AutoCloseable {
   /**
    * Validates and loads an in-memory model.
    *
-   * @throws IllegalArgumentException if the model is invalid; the message names what is wrong
+   * @param model the model message
+   * @param options the weight precision and threads
+   * @return the model; close it to free its memory
+   * @throws IllegalArgumentException if the model is invalid (its cause is the
+   *     {@link ModelFormatException}); the message names what is wrong
    */
   public static Model of(RillModel model, LoadOptions options) {
     Objects.requireNonNull(model, "model");
-    Objects.requireNonNull(options, "options");
-    return new Model(model, options);
+    try {
+      ModelValidator.validate(model);
+    } catch (ModelFormatException e) {
+      throw new IllegalArgumentException("invalid model: " + e.getMessage(), e);
+    }
+    return create(model, options);
+  }
+
+  /** Loads a model that the format module has validated. */
+  private static Model create(RillModel validated, LoadOptions options) {
+    return new Model(validated, Objects.requireNonNull(options, "options"));
   }
 
   /** The floats per step of a vector model, or the vocabulary size of a token model. */
@@ -170,6 +227,7 @@ public final class Model implements AutoCloseable {
    * Opens a session that streams one time step at a time from a zero state. The session is used by one
    * thread at a time and must be closed.
    *
+   * @return a new session
    * @throws IllegalStateException if the model has a bidirectional or reverse layer, or is closed
    */
   public StreamingSession newSession() {
@@ -183,6 +241,8 @@ public final class Model implements AutoCloseable {
   /**
    * Runs a batch of whole sequences and returns every step's output and the final state. Thread-safe.
    *
+   * @param batch the sequences, their lengths and initial state
+   * @return the outputs and final state
    * @throws IllegalArgumentException if the batch does not fit the model (input kind, sizes, token range,
    *     initial state shape)
    */

@@ -49,6 +49,8 @@ public final class StreamingSession implements AutoCloseable {
    * Advances the stream by one step with a float vector of {@link Model#inputSize()} values and writes the
    * {@link Model#outputSize()} output values.
    *
+   * @param input the step's input, exactly {@code inputSize} floats
+   * @param output receives the step's output, exactly {@code outputSize} floats
    * @throws IllegalArgumentException on a token model or a wrong array length
    * @throws IllegalStateException if the session or the model is closed
    */
@@ -65,6 +67,8 @@ public final class StreamingSession implements AutoCloseable {
   /**
    * Advances the stream by one step with a token id and writes the output values.
    *
+   * @param token a token id in [0, vocabulary size)
+   * @param output receives the step's output, exactly {@code outputSize} floats
    * @throws IllegalArgumentException on a vector model, a token id out of range or a wrong output length
    * @throws IllegalStateException if the session or the model is closed
    */
@@ -125,6 +129,7 @@ public final class StreamingSession implements AutoCloseable {
   /**
    * Replaces the current state with {@code state}, which must come from this model with batch size 1.
    *
+   * @param state a snapshot, or a state built for this model
    * @throws IllegalArgumentException if the state's layers or batch size do not fit
    */
   public void restore(State state) {

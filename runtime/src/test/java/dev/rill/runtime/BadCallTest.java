@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rill.format.ModelFormatException;
 import dev.rill.format.proto.Direction;
 import dev.rill.format.proto.OutputActivation;
 import dev.rill.format.proto.RillModel;
 import dev.rill.runtime.testing.RandomModels;
 import dev.rill.runtime.testing.RandomModels.Options;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -157,10 +157,12 @@ class BadCallTest {
         () -> LoadOptions.builder().threads(0));
     RillModel missingTensor = VECTOR.toBuilder().removeTensors(0).build();
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Model.of(missingTensor));
-    assertTrue(e.getMessage().contains("lstm0.w"), e.getMessage());
-    IOException io = assertThrows(IOException.class, () -> Model.load(new byte[] {1, 2, 3, 4, 5}));
-    assertTrue(io.getMessage() != null && !io.getMessage().isBlank());
-    assertThrows(IOException.class, () -> Model.load(new ByteArrayInputStream(new byte[] {(byte) 0xff})));
+    assertTrue(e.getMessage().startsWith("invalid model: ") && e.getMessage().contains("lstm0.w"), e.getMessage());
+    assertTrue(e.getCause() instanceof ModelFormatException);
+    ModelFormatException format = assertThrows(ModelFormatException.class,
+        () -> Model.load(new byte[] {1, 2, 3, 4, 5}));
+    assertTrue(format.getMessage() != null && !format.getMessage().isBlank());
+    assertThrows(ModelFormatException.class, () -> Model.load(new ByteArrayInputStream(new byte[] {(byte) 0xff})));
   }
 
   private static void assertMessage(Class<? extends RuntimeException> type, String message, Executable call) {

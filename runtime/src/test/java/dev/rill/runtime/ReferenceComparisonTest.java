@@ -145,6 +145,26 @@ class ReferenceComparisonTest {
     }
   }
 
+  /** Float accumulation over long dot products (X + H = 192) must still meet the bound. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("largerModels")
+  void largerLayersStayWithinTheBound(String name, RillModel proto) {
+    try (Model model = Model.of(proto)) {
+      check(model, proto, new Shape(10, 3, new int[] {10, 6, 9}, true), new Random(9), name);
+    }
+  }
+
+  static Stream<Arguments> largerModels() {
+    Options d = Options.DEFAULT;
+    return Stream.of(
+        Arguments.of("LSTM X=64 H=128 bidirectional, peepholes", new RandomModels(31).scale(0.15f).vectorInput(64)
+            .lstm(128, Direction.BIDIRECTIONAL, d.withPeepholes()).dense(10, OutputActivation.SOFTMAX).build()),
+        Arguments.of("GRU X=64 H=128", new RandomModels(32).scale(0.15f).vectorInput(64)
+            .gru(128, Direction.FORWARD, d).build()),
+        Arguments.of("GRU X=64 H=128 linear_before_reset", new RandomModels(33).scale(0.15f).vectorInput(64)
+            .gru(128, Direction.REVERSE, d.withLinearBeforeReset()).build()));
+  }
+
   static Stream<Arguments> stackedModels() {
     Options d = Options.DEFAULT;
     return Stream.of(

@@ -1,5 +1,6 @@
 package dev.rill.runtime.reference;
 
+import dev.rill.format.Tensors;
 import dev.rill.format.proto.Activation;
 import dev.rill.format.proto.DenseLayer;
 import dev.rill.format.proto.Direction;
@@ -7,8 +8,6 @@ import dev.rill.format.proto.Layer;
 import dev.rill.format.proto.Recurrent;
 import dev.rill.format.proto.RillModel;
 import dev.rill.format.proto.Tensor;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,7 +22,7 @@ import java.util.List;
  * [D, N, H]. {@code lengths} are ONNX {@code sequence_lens} (null: all T); the initial states are per
  * recurrent layer (null: zeros). A zero-length sequence has a zero final state (ONNX Runtime's choice).
  *
- * <p>Only the weight values come from the file (decoded from any dtype); every equation is here.
+ * <p>Only the weight values come from the file (decoded by {@link Tensors}); every equation is here.
  */
 public final class ReferenceRnn {
 
@@ -331,25 +330,14 @@ public final class ReferenceRnn {
     }
   }
 
-  /** A tensor's values as doubles: fp32, bf16 (upper 16 bits) or int8 × per-row scale. */
+  /** A tensor's values as doubles, decoded from any dtype by the format module. */
   public static double[] tensor(RillModel model, String name) {
     Tensor t = model.getTensorsList().stream().filter(x -> x.getName().equals(name)).findFirst()
         .orElseThrow(() -> new IllegalArgumentException("no tensor " + name));
-    int n = 1;
-    for (long dim : t.getShapeList()) {
-      n *= (int) dim;
-    }
-    ByteBuffer data = t.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-    double[] out = new double[n];
-    int cols = t.getShapeCount() == 0 ? 1 : (int) t.getShape(t.getShapeCount() - 1);
-    ByteBuffer scales = t.getRowScales().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < n; i++) {
-      out[i] = switch (t.getDtype()) {
-        case FLOAT32 -> data.getFloat(4 * i);
-        case BFLOAT16 -> Float.intBitsToFloat((data.getShort(2 * i) & 0xFFFF) << 16);
-        case INT8 -> data.get(i) * (double) scales.getFloat(4 * (i / cols));
-        default -> throw new IllegalArgumentException("dtype " + t.getDtype());
-      };
+    float[] values = Tensors.toFloats(t);
+    double[] out = new double[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = values[i];
     }
     return out;
   }

@@ -1,10 +1,11 @@
 package dev.rill.runtime.testing;
 
-import com.google.protobuf.ByteString;
+import dev.rill.format.ModelFormatException;
+import dev.rill.format.ModelValidator;
+import dev.rill.format.Tensors;
 import dev.rill.format.proto.Activation;
 import dev.rill.format.proto.ActivationKind;
 import dev.rill.format.proto.Activations;
-import dev.rill.format.proto.DataType;
 import dev.rill.format.proto.DenseLayer;
 import dev.rill.format.proto.Direction;
 import dev.rill.format.proto.EmbeddingLayer;
@@ -22,17 +23,16 @@ import dev.rill.format.proto.RillModel;
 import dev.rill.format.proto.RnnLayer;
 import dev.rill.format.proto.Tensor;
 import dev.rill.format.proto.Vocabulary;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.zip.CRC32C;
 
 /**
  * Builds small, valid {@link RillModel}s with seeded random weights, layer by layer, for tests:
  * {@code new RandomModels(42).vectorInput(3).lstm(5, Direction.FORWARD).dense(2, NONE).build()}.
- * Weights are uniform in [-scale, scale] (default 0.5); every recurrent layer gets biases.
+ * Weights are uniform in [-scale, scale] (default 0.5). Layers are named {@code <kind><index>} ({@code lstm0},
+ * {@code gru1}, {@code dense2}, ...), their tensors {@code <layer>.w/.r/.b/.p} and {@code <layer>.weight/.bias}
+ * (other modules' tests rely on these names).
  */
 public final class RandomModels {
 
@@ -165,26 +165,18 @@ public final class RandomModels {
     return this;
   }
 
+  /** The model, checked by the format's validator. */
   public RillModel build() {
     model.setIo(IoSpec.newBuilder().setInputName(tokens ? "tokens" : "input").setOutputName("output")
         .setInputKind(tokens ? InputKind.TOKEN : InputKind.VECTOR).setInputSize(inputSize)
         .setOutputSize(width));
-    return model.build();
-  }
-
-  /** A float32 tensor with a correct CRC32C. */
-  public static Tensor fp32(String name, float[] data, long... shape) {
-    ByteBuffer bytes = ByteBuffer.allocate(data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    bytes.asFloatBuffer().put(data);
-    byte[] raw = bytes.array();
-    CRC32C crc = new CRC32C();
-    crc.update(raw);
-    Tensor.Builder t = Tensor.newBuilder().setName(name).setDtype(DataType.FLOAT32).setData(ByteString.copyFrom(raw))
-        .setCrc32C((int) crc.getValue());
-    for (long dim : shape) {
-      t.addShape(dim);
+    RillModel built = model.build();
+    try {
+      ModelValidator.validate(built);
+    } catch (ModelFormatException e) {
+      throw new IllegalStateException("RandomModels built an invalid model: " + e.getMessage(), e);
     }
-    return t.build();
+    return built;
   }
 
   private Recurrent recurrent(String name, int gates, int hidden, Direction direction, Options options) {
@@ -222,7 +214,7 @@ public final class RandomModels {
     for (int i = 0; i < data.length; i++) {
       data[i] = (random.nextFloat() * 2f - 1f) * scale;
     }
-    model.addTensors(fp32(name, data, shape));
+    model.addTensors(Tensors.fp32(name, data, shape));
     return name;
   }
 
@@ -240,13 +232,13 @@ public final class RandomModels {
     return direction == Direction.BIDIRECTIONAL ? 2 : 1;
   }
 
-  /** All layer kinds' tensors are in {@code model}; this lists their names, for tests that rewrite them. */
+  /** Names of the weight-matrix tensors (recurrent w and r, dense weights; not embeddings) of a model. */
   public static List<String> matrixTensorNames(RillModel model) {
     List<String> names = new ArrayList<>();
     for (Tensor t : model.getTensorsList()) {
-      if (t.getName().endsWith(".w") || t.getName().endsWith(".r") || t.getName().endsWith(".weight")
-          && !t.getName().startsWith("embedding")) {
-        names.add(t.getName());
+      String n = t.getName();
+      if (n.endsWith(".w") || n.endsWith(".r") || (n.endsWith(".weight") && !n.startsWith("embedding"))) {
+        names.add(n);
       }
     }
     return names;

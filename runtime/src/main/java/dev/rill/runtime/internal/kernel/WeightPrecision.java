@@ -6,6 +6,7 @@ public enum WeightPrecision {
   FP32,
   /** bfloat16, rounded to nearest even from binary32. */
   BF16,
-  /** Signed 8-bit with one float32 scale per matrix row (symmetric, scale = max|row| / 127). */
+  /** Signed 8-bit with one float32 scale per matrix row (symmetric, scale = max|row| / 127, as
+   * dev.rill.format.Tensors quantises). */
   INT8
 }

@@ -1,52 +1,41 @@
 package dev.rill.runtime.internal.kernel;
 
+import dev.rill.format.Tensors;
+
 /**
- * Rounds float32 weight matrices to the values a reduced-precision kernel computes with. The rounding is
- * the same deterministic one the format uses when it stores bf16 or int8 tensors, so a model quantised at
- * load time equals the same model quantised at conversion time.
+ * Rounds float32 weight matrices to the values a reduced-precision kernel computes with, exactly as
+ * {@link Tensors} stores bf16 and int8 tensors, so a model quantised at load time equals the same model
+ * quantised at conversion time: bf16 rounds to nearest even; int8 is symmetric per row,
+ * {@code scale = max|row| / 127}, {@code q = round(x / scale)} clamped to [-127, 127].
+ *
+ * <p>The per-value helpers are for kernels that pack the quantised bits themselves; a test checks that
+ * they agree with {@link Tensors#int8}.
  */
 public final class WeightQuantizer {
 
   private WeightQuantizer() {}
 
-  /** Returns {@code matrix} ([rows, cols], row-major) as the float32 values of the given precision. */
+  /**
+   * Returns {@code matrix} ([rows, cols], row-major) as the float32 values of the given precision.
+   *
+   * @throws IllegalArgumentException for INT8 if a value is NaN or infinite
+   */
   public static float[] roundTrip(float[] matrix, int rows, int cols, WeightPrecision precision) {
     return switch (precision) {
       case FP32 -> matrix.clone();
-      case BF16 -> {
-        float[] out = new float[matrix.length];
-        for (int i = 0; i < out.length; i++) {
-          out[i] = bf16ToFloat(floatToBf16(matrix[i]));
-        }
-        yield out;
-      }
-      case INT8 -> {
-        float[] out = new float[matrix.length];
-        for (int row = 0; row < rows; row++) {
-          float scale = int8Scale(matrix, row * cols, cols);
-          for (int col = 0; col < cols; col++) {
-            int i = row * cols + col;
-            out[i] = int8(matrix[i], scale) * scale;
-          }
-        }
-        yield out;
-      }
+      case BF16 -> Tensors.toFloats(Tensors.bf16("weights", matrix, rows, cols));
+      case INT8 -> Tensors.toFloats(Tensors.int8("weights", matrix, rows, cols));
     };
   }
 
-  /** The upper 16 bits of {@code value} rounded to nearest, ties to even; NaN stays a (quiet) NaN. */
+  /** The bfloat16 bits of {@code value}, rounded to nearest even; NaN stays a (quiet) NaN. */
   public static short floatToBf16(float value) {
-    int bits = Float.floatToRawIntBits(value);
-    if (Float.isNaN(value)) {
-      return (short) ((bits >>> 16) | 0x0040);
-    }
-    int lsb = (bits >>> 16) & 1;
-    return (short) ((bits + 0x7FFF + lsb) >>> 16);
+    return Tensors.toBf16(value);
   }
 
   /** The float32 value of bfloat16 bits. */
   public static float bf16ToFloat(short bits) {
-    return Float.intBitsToFloat((bits & 0xFFFF) << 16);
+    return Tensors.fromBf16(bits);
   }
 
   /** The symmetric int8 scale of one row: max|row| / 127 (0 for an all-zero row). */
@@ -58,12 +47,8 @@ public final class WeightQuantizer {
     return max / 127f;
   }
 
-  /** {@code value / scale} rounded half to even and clamped to [-127, 127]; 0 when the scale is 0. */
+  /** {@code value / scale} rounded to the nearest integer (halves up) and clamped; 0 when the scale is 0. */
   public static byte int8(float value, float scale) {
-    if (scale == 0f) {
-      return 0;
-    }
-    float q = (float) Math.rint(value / scale);
-    return (byte) Math.max(-127f, Math.min(127f, q));
+    return scale == 0f ? 0 : (byte) Math.max(-127, Math.min(127, Math.round(value / scale)));
   }
 }

@@ -1,5 +1,7 @@
 package dev.rill.runtime.internal.layer;
 
+import dev.rill.format.GateLayout;
+import dev.rill.format.Tensors;
 import dev.rill.format.proto.Activation;
 import dev.rill.format.proto.Direction;
 import dev.rill.format.proto.Recurrent;
@@ -57,18 +59,7 @@ public record ModelPlan(int inputSize, EmbeddingLayer embedding, List<Layer> lay
           embedding = new EmbeddingLayer(name, e.getVocabSize(), e.getDim(), OffHeap.copyOf(arena, table));
           inputSize = e.getDim();
         }
-        case LSTM -> {
-          var lstm = layer.getLstm();
-          float[] peepholes = lstm.getP().isEmpty() ? null : floats(tensors, name, lstm.getP());
-          layers.add(recurrent(name, CellKind.LSTM, lstm.getRecurrent(), peepholes, lstm.getInputForget(),
-              false, tensors, precision, kernels, arena));
-        }
-        case GRU -> layers.add(recurrent(name, CellKind.GRU, layer.getGru().getRecurrent(), null, false,
-            layer.getGru().getLinearBeforeReset(), tensors, precision, kernels, arena));
-        case MINIMAL_GRU -> layers.add(recurrent(name, CellKind.MINIMAL_GRU,
-            layer.getMinimalGru().getRecurrent(), null, false, false, tensors, precision, kernels, arena));
-        case RNN -> layers.add(recurrent(name, CellKind.RNN, layer.getRnn().getRecurrent(), null, false, false,
-            tensors, precision, kernels, arena));
+        case LSTM, GRU, MINIMAL_GRU, RNN -> layers.add(recurrent(layer, tensors, precision, kernels, arena));
         case DENSE -> {
           var d = layer.getDense();
           float[] weight = floats(tensors, name, d.getWeight());
@@ -101,16 +92,26 @@ public record ModelPlan(int inputSize, EmbeddingLayer embedding, List<Layer> lay
     return layers.isEmpty() ? inputSize : layers.getLast().outputSize();
   }
 
-  private static RecurrentLayer recurrent(String name, CellKind kind, Recurrent rec, float[] peepholes,
-      boolean inputForget, boolean linearBeforeReset, Map<String, Tensor> tensors, WeightPrecision precision,
-      Kernels kernels, Arena arena) {
-    int directions = rec.getDirection() == Direction.BIDIRECTIONAL ? 2 : 1;
+  private static RecurrentLayer recurrent(dev.rill.format.proto.Layer layer, Map<String, Tensor> tensors,
+      WeightPrecision precision, Kernels kernels, Arena arena) {
+    String name = layer.getName();
+    CellKind kind = switch (layer.getKindCase()) {
+      case LSTM -> CellKind.LSTM;
+      case GRU -> CellKind.GRU;
+      case MINIMAL_GRU -> CellKind.MINIMAL_GRU;
+      default -> CellKind.RNN;
+    };
+    Recurrent rec = GateLayout.recurrent(layer);
+    int directions = GateLayout.directions(rec.getDirection());
     int x = rec.getInputSize();
     int h = rec.getHiddenSize();
     int gh = kind.gates() * h;
     float[] w = floats(tensors, name, rec.getW());
     float[] r = floats(tensors, name, rec.getR());
     float[] b = rec.getB().isEmpty() ? new float[directions * 2 * gh] : floats(tensors, name, rec.getB());
+    boolean lstm = layer.hasLstm();
+    float[] peepholes = lstm && !layer.getLstm().getP().isEmpty() ? floats(tensors, name, layer.getLstm().getP())
+        : null;
     List<CellKernel> cells = new ArrayList<>();
     for (int d = 0; d < directions; d++) {
       CellSpec spec = new CellSpec(kind, x, h,
@@ -119,27 +120,19 @@ public record ModelPlan(int inputSize, EmbeddingLayer embedding, List<Layer> lay
           Arrays.copyOfRange(b, d * 2 * gh, d * 2 * gh + gh),
           Arrays.copyOfRange(b, d * 2 * gh + gh, (d + 1) * 2 * gh),
           peepholes == null ? null : slice(peepholes, d, 3 * h),
-          activations(kind, rec, d),
+          activations(layer, d),
           rec.hasClip() ? rec.getClip() : Float.NaN,
-          inputForget,
-          linearBeforeReset);
+          lstm && layer.getLstm().getInputForget(),
+          layer.hasGru() && layer.getGru().getLinearBeforeReset());
       cells.add(kernels.prepareCell(spec, precision, arena));
     }
     return new RecurrentLayer(name, kind, rec.getDirection() == Direction.REVERSE, cells);
   }
 
-  /** The f, g[, h] functions of direction {@code d}: the ONNX defaults unless the layer overrides them. */
-  static List<ActivationFunction> activations(CellKind kind, Recurrent rec, int d) {
-    int count = kind.activationCount();
-    if (rec.getActivations().getFunctionsCount() == 0) {
-      return switch (kind) {
-        case LSTM -> List.of(ActivationFunction.SIGMOID, ActivationFunction.TANH, ActivationFunction.TANH);
-        case GRU, MINIMAL_GRU -> List.of(ActivationFunction.SIGMOID, ActivationFunction.TANH);
-        case RNN -> List.of(ActivationFunction.TANH);
-      };
-    }
+  /** The f, g[, h] functions of direction {@code d}, ONNX defaults filled in by {@link GateLayout}. */
+  private static List<ActivationFunction> activations(dev.rill.format.proto.Layer layer, int d) {
     List<ActivationFunction> out = new ArrayList<>();
-    for (Activation a : rec.getActivations().getFunctionsList().subList(d * count, (d + 1) * count)) {
+    for (Activation a : GateLayout.activations(layer, d)) {
       out.add(new ActivationFunction(kind(a), a.getAlpha(), a.getBeta()));
     }
     return out;
@@ -171,6 +164,6 @@ public record ModelPlan(int inputSize, EmbeddingLayer embedding, List<Layer> lay
     if (t == null) {
       throw new IllegalArgumentException("layer '" + layer + "' references a missing tensor '" + tensorName + "'");
     }
-    return ProtoTensors.toFloats(t);
+    return Tensors.toFloats(t);
   }
 }
