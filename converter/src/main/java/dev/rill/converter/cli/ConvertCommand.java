@@ -1,5 +1,7 @@
 package dev.rill.converter.cli;
 
+import dev.rill.converter.onnx.OnnxImportOptions;
+import dev.rill.converter.onnx.OnnxImporter;
 import dev.rill.converter.pytorch.ArchitectureSpec;
 import dev.rill.converter.pytorch.Nonlinearity;
 import dev.rill.converter.pytorch.PyTorchImportOptions;
@@ -80,7 +82,7 @@ final class ConvertCommand implements Callable<Integer> {
     if (specFile != null || !rnnNonlinearity.equals("tanh") || !outputActivation.equals("none")) {
       throw new ParameterException(spec.commandLine(), "--spec, --rnn-nonlinearity and --output-activation apply to safetensors input only");
     }
-    throw new UnsupportedOperationException("ONNX import is not in this build");
+    return OnnxImporter.importModel(input, OnnxImportOptions.builder().nodes(nodes).weightType(weights.dataType).build());
   }
 
   private RillModel convertSafetensors() throws Exception {

@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "rill", mixinStandardHelpOptions = true, version = "rill 0.1.0",
     description = "Converts, inspects, runs and checks Rill recurrent-network models.",
-    subcommands = {ConvertCommand.class, InspectCommand.class, RunCommand.class},
+    subcommands = {ConvertCommand.class, InspectCommand.class, RunCommand.class, OnnxTestCommand.class, VerifyCommand.class,
+        ExportCommand.class},
     footer = {"", "Exit codes: 0 success, 1 failure, 2 usage error. 'rill COMMAND --help' describes a command."})
 public final class RillCli implements Callable<Integer> {
 

@@ -16,7 +16,9 @@ import dev.rill.format.proto.RillModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.rill.runtime.testing.SharedFixtures;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -43,7 +45,7 @@ class RillCliTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"convert", "inspect", "run"})
+  @ValueSource(strings = {"convert", "inspect", "run", "onnx-test", "verify", "export"})
   void everyCommandHasHelpWithAnExample(String command) {
     CliRun r = CliRun.of(command, "--help");
     assertEquals(0, r.exitCode(), r::toString);
@@ -269,7 +271,89 @@ class RillCliTest {
     assertEquals("wrote " + out + ": vector model, rnn + dense, 4 -> 4, 48 parameters (f32)", ok.out().strip());
   }
 
+  @Test
+  void exportThenVerifyAgainstOnnxRuntime() throws IOException {
+    Path model = convertGru("--output-activation", "softmax");
+    Path onnx = dir.resolve("gru.onnx");
+    CliRun export = CliRun.of("export", model.toString(), "-o", onnx.toString());
+    assertEquals(0, export.exitCode(), export::toString);
+    assertTrue(export.out().startsWith("wrote " + onnx + ": ONNX opset "), export::toString);
+    CliRun verify = CliRun.of("verify", model.toString(), "--onnx", onnx.toString(), "--steps", "7", "--batch", "2");
+    assertEquals(0, verify.exitCode(), verify::toString);
+    assertTrue(verify.out().startsWith("random input: 7 steps x 2 sequences, seed 42"), verify::toString);
+    assertTrue(verify.out().lines().anyMatch(l -> l.startsWith("PASS: largest error ")), verify::toString);
+  }
+
+  @Test
+  void verifyFailsWhenTheOnnxModelComputesSomethingElse() throws IOException {
+    Path model = convertGru("--output-activation", "softmax");
+    Path other = convertGruTo("other.rill", 99);
+    Path onnx = dir.resolve("other.onnx");
+    assertEquals(0, CliRun.of("export", other.toString(), "-o", onnx.toString()).exitCode());
+    CliRun verify = CliRun.of("verify", model.toString(), "--onnx", onnx.toString());
+    assertEquals(1, verify.exitCode(), verify::toString);
+    assertTrue(verify.out().lines().anyMatch(l -> l.startsWith("FAIL: largest error ")), verify::toString);
+  }
+
+  @Test
+  void verifyRefusesBadSettingsAsUsageErrors() throws IOException {
+    CliRun r = CliRun.of("verify", "m.rill", "--onnx", "m.onnx", "--steps", "0");
+    assertEquals(2, r.exitCode(), r::toString);
+    assertTrue(r.errLine().startsWith("rill: error: steps and batch must be at least 1"), r::toString);
+  }
+
+  @Test
+  void onnxTestRunsTheOfficialNodeTests() {
+    Path cases = SharedFixtures.require("fixtures/onnx-node");
+    CliRun r = CliRun.of("onnx-test", cases.toString());
+    assertEquals(0, r.exitCode(), r::toString);
+    List<String> lines = r.out().lines().toList();
+    assertTrue(lines.stream().anyMatch(l -> l.startsWith("PASS test_lstm_defaults  max abs ")), r::toString);
+    assertEquals("12 passed, 0 failed", lines.get(lines.size() - 1), r::toString);
+  }
+
+  @Test
+  void onnxTestFailsOnABrokenCase() throws IOException {
+    Path broken = Files.createDirectories(dir.resolve("test_broken"));
+    Files.write(broken.resolve("model.onnx"), new byte[] {8, 1, 1});
+    CliRun r = CliRun.of("onnx-test", broken.toString());
+    assertEquals(1, r.exitCode(), r::toString);
+    assertTrue(r.out().startsWith("FAIL test_broken: "), r::toString);
+    assertTrue(r.out().strip().endsWith("0 passed, 1 failed"), r::toString);
+    CliRun empty = CliRun.of("onnx-test", dir.toString() + "/nothing-here");
+    assertEquals(1, empty.exitCode(), empty::toString);
+    assertEquals("rill: error: no such file: " + dir + "/nothing-here", empty.errLine());
+  }
+
+  @Test
+  void convertOnnxNodeAndRefuseSafetensorsOptions() throws IOException {
+    Path onnx = SharedFixtures.require("fixtures/models/silero_vad_16k_op15.onnx");
+    Path out = dir.resolve("vad.rill");
+    CliRun whole = CliRun.of("convert", onnx.toString(), "-o", out.toString());
+    assertEquals(1, whole.exitCode(), whole::toString);
+    assertTrue(whole.errLine().startsWith("rill: error: ") && whole.errLine().contains("Conv"), whole::toString);
+    CliRun node = CliRun.of("convert", onnx.toString(), "--node", "/model/decoder/rnn/LSTM", "-o", out.toString());
+    assertEquals(0, node.exitCode(), node::toString);
+    assertEquals("wrote " + out + ": vector model, lstm, 128 -> 128, 132,096 parameters (f32)", node.out().strip());
+    CliRun spec = CliRun.of("convert", onnx.toString(), "--spec", "s.json", "-o", out.toString());
+    assertEquals(2, spec.exitCode(), spec::toString);
+  }
+
   // ------------------------------------------------------------------------------------------------
+
+  private Path convertGruTo(String name, long seedOffset) throws IOException {
+    SafetensorsWriter w = new SafetensorsWriter();
+    for (String[] t : new String[][] {{"rnn.weight_ih_l0", "12", "3"}, {"rnn.weight_hh_l0", "12", "4"}, {"fc.weight", "2", "4"}}) {
+      int n = Integer.parseInt(t[1]) * Integer.parseInt(t[2]);
+      w.addF32(t[0], randomFloats(n, seedOffset + t[0].hashCode()), Long.parseLong(t[1]), Long.parseLong(t[2]));
+    }
+    Path st = dir.resolve(name + ".safetensors");
+    w.write(st);
+    Path model = dir.resolve(name);
+    assertEquals(0, CliRun.of("convert", st.toString(), "-o", model.toString(), "--output-activation", "softmax").exitCode());
+    return model;
+  }
+
 
   private Path convertGru(String... extra) throws IOException {
     Path st = writeGru();
