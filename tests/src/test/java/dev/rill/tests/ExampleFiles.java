@@ -4,10 +4,10 @@ import dev.rill.converter.cli.CliRun;
 import dev.rill.converter.json.Json;
 import dev.rill.converter.npy.Npy;
 import dev.rill.converter.npy.NpyArray;
+import dev.rill.converter.pytorch.SileroVadPyTorchTest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -43,23 +43,7 @@ public final class ExampleFiles {
       throw new IOException("rill convert failed: " + convert);
     }
     Map<String, Object> golden = Json.parseObject(Files.readString(models.resolve("silero_vad_16k_op15.lstm_layer.json")));
-    Npy.write(NpyArray.ofFloats(values(golden, "inputs", "X"), 6, 128), outDir.resolve(INPUT));
-    Npy.write(NpyArray.ofFloats(values(golden, "outputs", "Y"), 6, 128), outDir.resolve(EXPECTED));
-  }
-
-  /** The values of entry {@code name} in the golden file's {@code inputs} or {@code outputs}. */
-  static float[] values(Map<String, Object> json, String list, String name) {
-    for (Object o : (List<?>) json.get(list)) {
-      Map<?, ?> entry = (Map<?, ?>) o;
-      if (name.equals(entry.get("name"))) {
-        List<?> v = (List<?>) entry.get("values");
-        float[] out = new float[v.size()];
-        for (int i = 0; i < out.length; i++) {
-          out[i] = ((Number) v.get(i)).floatValue();
-        }
-        return out;
-      }
-    }
-    throw new IllegalArgumentException("no " + list + " entry named " + name);
+    Npy.write(NpyArray.ofFloats(SileroVadPyTorchTest.values(golden, "inputs", "X"), 6, 128), outDir.resolve(INPUT));
+    Npy.write(NpyArray.ofFloats(SileroVadPyTorchTest.values(golden, "outputs", "Y"), 6, 128), outDir.resolve(EXPECTED));
   }
 }
