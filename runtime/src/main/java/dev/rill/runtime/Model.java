@@ -239,6 +239,25 @@ public final class Model implements AutoCloseable {
   }
 
   /**
+   * Opens a batch of up to {@code capacity} independent streams that are stepped together, one matrix-matrix
+   * product per layer and step instead of one matrix-vector product per stream. Streams join and leave
+   * through the batch's slots; all its memory is allocated here. The batch is used by one thread at a time
+   * and must be closed.
+   *
+   * @param capacity the largest number of streams open at once, at least 1
+   * @return a batch with every slot free
+   * @throws IllegalArgumentException if {@code capacity} is less than 1
+   * @throws IllegalStateException if the model has a bidirectional or reverse layer, or is closed
+   */
+  public StreamBatch newStreamBatch(int capacity) {
+    ensureOpen();
+    if (notStreamable != null) {
+      throw new IllegalStateException(notStreamable);
+    }
+    return new StreamBatch(this, capacity);
+  }
+
+  /**
    * Runs a batch of whole sequences and returns every step's output and the final state. Thread-safe.
    *
    * @param batch the sequences, their lengths and initial state

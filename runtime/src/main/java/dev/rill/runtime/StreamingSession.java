@@ -172,14 +172,14 @@ public final class StreamingSession implements AutoCloseable {
     model.requireTokenModel(true).checkToken(token);
   }
 
-  private static void checkLength(String what, long actual, long expected, String verb) {
+  static void checkLength(String what, long actual, long expected, String verb) {
     if (actual != expected) {
       throw new IllegalArgumentException(what + " has " + actual + " floats but the model " + verb + " "
           + expected + " per step");
     }
   }
 
-  private static void checkBytes(String what, long actualBytes, int expectedFloats, String verb) {
+  static void checkBytes(String what, long actualBytes, int expectedFloats, String verb) {
     long expected = (long) expectedFloats * Float.BYTES;
     if (actualBytes != expected) {
       throw new IllegalArgumentException(what + " segment has " + actualBytes + " bytes but the model " + verb

@@ -38,7 +38,7 @@ final class ExportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     RillModel model = new ModelReader().read(rillModel);
-    new OnnxExporter(new ExportOptions(initialStates, sequenceLengths)).export(model, output);
+    new OnnxExporter(new ExportOptions(initialStates, sequenceLengths, true)).export(model, output);
     spec.commandLine().getOut().printf("wrote %s: ONNX opset %d, %,d bytes, input '%s', output '%s'%n", output, OnnxExporter.OPSET,
         Files.size(output), OnnxExporter.inputName(model), OnnxExporter.outputName(model));
     return 0;

@@ -1,5 +1,7 @@
 package dev.rill.runtime.internal.exec;
 
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
 import dev.rill.runtime.internal.kernel.CellKernel;
 import dev.rill.runtime.internal.kernel.OffHeap;
 import dev.rill.runtime.internal.layer.DenseLayer;
@@ -106,17 +108,61 @@ public final class StreamStepper {
 
   /** Advances every stream by one step: input → each layer in order → output. */
   public void step() {
+    step(streams);
+  }
+
+  /**
+   * Advances the first {@code active} streams (rows {@code 0..active-1}) by one step; the other rows are
+   * left untouched. A {@code StreamBatch} keeps its open streams in these leading rows.
+   */
+  public void step(int active) {
     MemorySegment x = input;
     for (int i = 0; i < layers.length; i++) {
       MemorySegment y = outputs[i];
       if (kernels[i] != null) {
         // y is the layer's state h: the cell updates it in place.
-        kernels[i].step(x, 0, y, 0, cells[i], 0, streams, scratch);
+        kernels[i].step(x, 0, y, 0, cells[i], 0, active, scratch);
       } else {
-        dense[i].apply(x, 0, y, 0, streams);
+        dense[i].apply(x, 0, y, 0, active);
       }
       x = y;
     }
+  }
+
+  /**
+   * Copies stream {@code from}'s rows (input, state and every layer output) over stream {@code to}'s, so a
+   * batch can fill the row of a stream that left with its last stream and stay dense.
+   */
+  public void moveRow(int from, int to) {
+    moveRow(input, plan.inputSize(), from, to);
+    for (int i = 0; i < layers.length; i++) {
+      moveRow(outputs[i], layers[i].outputSize(), from, to);
+      if (cells[i] != null) {
+        moveRow(cells[i], layers[i].outputSize(), from, to);
+      }
+    }
+  }
+
+  /** Sets stream {@code s}'s state to zero. */
+  public void resetRow(int s) {
+    for (int r = 0; r < hidden.length; r++) {
+      zeroRow(hidden[r], s);
+      if (cellState[r] != null) {
+        zeroRow(cellState[r], s);
+      }
+    }
+  }
+
+  private void zeroRow(MemorySegment buffer, int s) {
+    long rowFloats = buffer.byteSize() / Float.BYTES / streams;
+    for (long i = s * rowFloats, end = i + rowFloats; i < end; i++) {
+      buffer.setAtIndex(JAVA_FLOAT, i, 0f);
+    }
+  }
+
+  private static void moveRow(MemorySegment buffer, int floatsPerRow, int from, int to) {
+    long rowBytes = (long) floatsPerRow * Float.BYTES;
+    MemorySegment.copy(buffer, from * rowBytes, buffer, to * rowBytes, rowBytes);
   }
 
   /** The state {@code h} [n, H] of recurrent layer {@code r} (the index among recurrent layers). */
