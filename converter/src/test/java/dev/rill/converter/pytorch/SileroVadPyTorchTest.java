@@ -13,6 +13,7 @@ import dev.rill.runtime.Model;
 import dev.rill.runtime.SequenceBatch;
 import dev.rill.runtime.SequenceResult;
 import dev.rill.runtime.testing.SharedFixtures;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * ONNX file into a safetensors file, as {@code model.state_dict()} would save them, imported by name,
  * and run over the 6 golden feature vectors (ONNX Runtime's Y, Y_h, Y_c).
  */
-class SileroVadPyTorchTest {
+public class SileroVadPyTorchTest {
 
   private static final String PREFIX = "model.decoder.rnn.";
 
@@ -37,15 +38,7 @@ class SileroVadPyTorchTest {
   void lstmCellWeightsMatchTheGoldenVectorsOverSixSteps() throws Exception {
     Path onnx = SharedFixtures.require("fixtures/models/silero_vad_16k_op15.onnx");
     Path golden = SharedFixtures.require("fixtures/models/silero_vad_16k_op15.lstm_layer.json");
-    ModelProto model = ModelProto.parseFrom(Files.readAllBytes(onnx));
-    SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
-    for (String param : List.of("weight_ih", "weight_hh", "bias_ih", "bias_hh")) {
-      TensorProto t = model.getGraph().getInitializerList().stream()
-          .filter(i -> i.getName().equals(PREFIX + param)).findFirst().orElseThrow();
-      writer.addF32(PREFIX + param, OnnxTensors.toFloats(t, null, 1 << 20), t.getDimsList().stream().mapToLong(Long::longValue).toArray());
-    }
-    Path weights = dir.resolve("silero_decoder.safetensors");
-    writer.write(weights);
+    Path weights = writeDecoderSafetensors(onnx, dir.resolve("silero_decoder.safetensors"));
 
     RillModel imported = PyTorchImporter.importModel(weights, PyTorchImportOptions.defaults());
     assertEquals("model.decoder.rnn", imported.getLayers(1).getName());
@@ -59,8 +52,25 @@ class SileroVadPyTorchTest {
     }
   }
 
+  /**
+   * Copies the four {@code model.decoder.rnn.*} initializers of the Silero VAD ONNX file into a safetensors
+   * file, as PyTorch's {@code save_file(model.state_dict())} would store them.
+   */
+  public static Path writeDecoderSafetensors(Path onnx, Path target) throws IOException {
+    ModelProto model = ModelProto.parseFrom(Files.readAllBytes(onnx));
+    SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
+    for (String param : List.of("weight_ih", "weight_hh", "bias_ih", "bias_hh")) {
+      TensorProto t = model.getGraph().getInitializerList().stream()
+          .filter(i -> i.getName().equals(PREFIX + param)).findFirst()
+          .orElseThrow(() -> new IOException("no initializer " + PREFIX + param + " in " + onnx));
+      writer.addF32(PREFIX + param, OnnxTensors.toFloats(t, null, 1 << 20), t.getDimsList().stream().mapToLong(Long::longValue).toArray());
+    }
+    writer.write(target);
+    return target;
+  }
+
   /** The values of the entry named {@code name} in the golden file's {@code inputs} or {@code outputs} list. */
-  static float[] values(Map<String, Object> json, String list, String name) {
+  public static float[] values(Map<String, Object> json, String list, String name) {
     for (Object o : (List<?>) json.get(list)) {
       Map<?, ?> entry = (Map<?, ?>) o;
       if (name.equals(entry.get("name"))) {
