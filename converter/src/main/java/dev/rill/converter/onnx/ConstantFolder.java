@@ -177,8 +177,8 @@ final class ConstantFolder {
         case "Split" -> split(node, attrs, in, what);
         case "Add", "Sub", "Mul", "Div" -> one(arithmetic(node.getOpType(), input(in, 0, what), input(in, 1, what),
             what));
-        case "Neg" -> one(arithmetic("Sub", ConstTensor.ofLongs(DataType.INT64_VALUE, new long[0], new long[] {0}),
-            input(in, 0, what), what));
+        case "Neg" -> one(arithmetic("Mul", input(in, 0, what),
+            ConstTensor.ofLongs(DataType.INT64_VALUE, new long[0], new long[] {-1}), what));
         default -> throw new OnnxImportException(what + ": cannot fold operator " + node.getOpType());
       };
     } catch (IllegalArgumentException | ArithmeticException | IndexOutOfBoundsException e) {

@@ -146,15 +146,40 @@ final class GraphWalker {
     }
     requireCurrent(output, "graph output '" + output + "'");
     StreamShape shape = streams.get(output);
-    int rank = shape.rank();
-    if (!shape.isFeatureAxis(rank - 1)) {
-      throw new OnnxImportException("graph output '" + output + "' has shape " + shape
-          + ": its last axis is not the features");
+    if (!isStepOutput(shape)) {
+      throw new OnnxImportException("graph output '" + output + "' has shape " + shape + "; Rill produces "
+          + "[T, N, features] (directions concatenated before the hidden units), and the graph's output cannot be "
+          + "rearranged into that by its reshapes");
     }
     if (layers.isEmpty()) {
       throw new OnnxImportException("graph output '" + output + "' is the graph input; there is no layer");
     }
     return new Plan(dataInput, tokens, inputSize, layers, output, shape.lastStep(), notes);
+  }
+
+  /** [T, N, F], [N, T, F], [T*N, F] or (last step only) [N, F], ignoring axes of size 1. */
+  private static boolean isStepOutput(StreamShape s) {
+    List<Integer> real = new ArrayList<>();
+    for (int i = 0; i < s.rank(); i++) {
+      if (s.size(i) != 1) {
+        real.add(i);
+      }
+    }
+    if (real.isEmpty() || !s.isFeatureAxis(real.get(real.size() - 1))) {
+      return false;
+    }
+    List<Character> rest = new ArrayList<>();
+    for (int i : real.subList(0, real.size() - 1)) {
+      for (Tag t : s.axes().get(i)) {
+        if (t.size() != 1) {
+          rest.add(t.kind());
+        }
+      }
+    }
+    if (s.lastStep()) {
+      return rest.equals(List.of('N')) || rest.isEmpty();
+    }
+    return rest.size() == 2 && rest.contains('T') && rest.contains('N');
   }
 
   private void visit(NodeProto node) throws OnnxImportException {

@@ -144,6 +144,10 @@ public final class OnnxImporter {
           noteState(metadata, k, "initial_h", rn.initialH());
           noteState(metadata, k, "initial_c", rn.initialC());
           noteState(metadata, k, "sequence_lens", rn.sequenceLens());
+          if (rn.layout() == 1) {
+            metadata.put("onnx.layer." + k + ".layout", "1: the ONNX node's X and Y are batch-major [N, T, ...]; "
+                + "Rill sequences are time-major [T, N, ...]");
+          }
           rn.addTo(builder, layerName(rn.node(), rn.op(), k, names));
           recurrent.add(rn);
           width = rn.directions() * rn.hidden();

@@ -237,6 +237,7 @@ public final class PyTorchImporter {
 
   private static RillModel build(SafetensorsFile file, List<ResolvedModule> chain, PyTorchImportOptions options) throws IOException {
     ModelBuilder model = ModelBuilder.create()
+        .weightType(options.weightType())
         .metadata("source.format", "safetensors (PyTorch state_dict)")
         .metadata("source.file", String.valueOf(file.path().getFileName()))
         .metadata("converter", "rill convert --from safetensors")

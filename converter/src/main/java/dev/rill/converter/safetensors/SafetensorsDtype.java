@@ -1,5 +1,6 @@
 package dev.rill.converter.safetensors;
 
+import dev.rill.format.Tensors;
 import java.nio.ByteBuffer;
 import java.util.Set;
 
@@ -54,7 +55,7 @@ public enum SafetensorsDtype {
       case F64 -> (float) le.getDouble(i * 8);
       case F32 -> le.getFloat(i * 4);
       case F16 -> Float.float16ToFloat(le.getShort(i * 2));
-      case BF16 -> Float.intBitsToFloat((le.getShort(i * 2) & 0xffff) << 16);
+      case BF16 -> Tensors.fromBf16(le.getShort(i * 2));
     };
   }
 
@@ -64,16 +65,7 @@ public enum SafetensorsDtype {
       case F64 -> le.putDouble(i * 8, v);
       case F32 -> le.putFloat(i * 4, v);
       case F16 -> le.putShort(i * 2, Float.floatToFloat16(v));
-      case BF16 -> le.putShort(i * 2, toBfloat16(v));
+      case BF16 -> le.putShort(i * 2, Tensors.toBf16(v));
     }
-  }
-
-  private static short toBfloat16(float v) {
-    int bits = Float.floatToRawIntBits(v);
-    if (Float.isNaN(v)) {
-      return (short) ((bits >>> 16) | 0x40); // keep it a quiet NaN after truncation
-    }
-    int rounding = 0x7fff + ((bits >>> 16) & 1);
-    return (short) ((bits + rounding) >>> 16);
   }
 }

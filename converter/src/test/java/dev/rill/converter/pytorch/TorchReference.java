@@ -8,9 +8,10 @@ import java.util.Map;
  * Rill's canonical layout, so comparing the runtime on an imported model against it checks the
  * gate reordering and the bias split. Arrays are time-major: x [T, N, X], result [T, N, D*H].
  */
-final class TorchReference {
+public final class TorchReference {
 
-  enum Cell { LSTM, GRU, RNN_TANH, RNN_RELU }
+  /** The cell equations to use. */
+  public enum Cell { LSTM, GRU, RNN_TANH, RNN_RELU }
 
   private TorchReference() {}
 
@@ -18,7 +19,7 @@ final class TorchReference {
    * Runs a stack (or a cell: {@code cellNames} true, one layer) named {@code prefix} from a map of
    * PyTorch parameter names to values.
    */
-  static double[] stack(Map<String, float[]> params, String prefix, Cell cell, int layers, boolean bidirectional,
+  public static double[] stack(Map<String, float[]> params, String prefix, Cell cell, int layers, boolean bidirectional,
       boolean cellNames, double[] x, int steps, int batch, int inputSize, int hidden) {
     int d = bidirectional ? 2 : 1;
     double[] in = x;
@@ -52,7 +53,7 @@ final class TorchReference {
   }
 
   /** y = W x + b for every row of x [rows, in]; W [out, in]. */
-  static double[] linear(float[] w, float[] b, double[] x, int rows, int in, int out) {
+  public static double[] linear(float[] w, float[] b, double[] x, int rows, int in, int out) {
     double[] y = new double[rows * out];
     for (int r = 0; r < rows; r++) {
       for (int o = 0; o < out; o++) {
@@ -66,7 +67,7 @@ final class TorchReference {
     return y;
   }
 
-  static double[] softmaxRows(double[] y, int rows, int cols) {
+  public static double[] softmaxRows(double[] y, int rows, int cols) {
     double[] out = new double[y.length];
     for (int r = 0; r < rows; r++) {
       double max = Double.NEGATIVE_INFINITY;

@@ -38,11 +38,12 @@ import java.util.regex.Pattern;
  *   <li>each recurrent layer: one LSTM, GRU or RNN node (a minimal GRU becomes a GRU, see below) whose Y
  *       [T, D, N, H] becomes [T, N, D*H] (Squeeze for one direction, Transpose and Reshape for two);
  *   <li>each dense layer: MatMul and Add, then Softmax/LogSoftmax (last axis), Sigmoid or Tanh;
- *   <li>outputs: the model output [T, N, out], and per recurrent layer K the final states
- *       {@code Y_h_K} (and {@code Y_c_K} for LSTM), [D, N, H];
+ *   <li>outputs: the model output [T, N, out], and (unless switched off in {@link ExportOptions}) per
+ *       recurrent layer K the final states {@code Y_h_K} (and {@code Y_c_K} for LSTM), [D, N, H];
  *   <li>optional inputs (see {@link ExportOptions}): {@code initial_h_K}/{@code initial_c_K} and
  *       {@code sequence_lens}; with sequence lengths the model output is zero past each sequence's length,
- *       as in Rill.
+ *       as in Rill: a recurrent node's Y already is, and when dense layers follow the last recurrent layer a
+ *       mask (Shape, Range, Less, Cast, Mul) zeroes their output there.
  * </ul>
  * Weights stored as bfloat16 or int8 are dequantised to float. A MINIMAL_GRU layer, which has no ONNX operator,
  * is written as a GRU with a saturated reset gate; this needs an update activation of Sigmoid or HardSigmoid
@@ -222,7 +223,9 @@ public final class OnnxExporter {
         default -> throw new OnnxExportException("layer '" + layer.getName() + "' has no kind");
       }
     }
-    if (options.sequenceLengths()) {
+    Layer last = model.getLayers(model.getLayersCount() - 1);
+    if (options.sequenceLengths() && !GateLayout.isRecurrent(last)) {
+      // A recurrent node's Y is already zero past each length; what follows it (a bias, an activation) is not.
       current = graph.node("Mul", List.of(current, validStepMask(graph, input, sequenceLens)));
     }
     String output = outputName(model);
@@ -259,11 +262,14 @@ public final class OnnxExporter {
         graph.input(initialC, DataType.FLOAT, d, "N", h);
       }
     }
-    List<String> states = lstm ? List.of(finalHiddenName(index), finalCellName(index))
-        : List.of(finalHiddenName(index));
+    List<String> states = List.of();
+    if (options.stateOutputs()) {
+      states = lstm ? List.of(finalHiddenName(index), finalCellName(index)) : List.of(finalHiddenName(index));
+      // Declared after the model output so that the model output comes first in the graph's output list.
+      List<String> declared = states;
+      stateOutputs.add(() -> declared.forEach(s -> graph.output(s, DataType.FLOAT, d, "N", h)));
+    }
     String y = RecurrentNodes.add(graph, layer, floats, current, sequenceLens, initialH, initialC, states).get(0);
-    // Declared after the model output so that the model output comes first in the graph's output list.
-    stateOutputs.add(() -> states.forEach(s -> graph.output(s, DataType.FLOAT, d, "N", h)));
     if (d == 1) {
       return graph.node("Squeeze", List.of(y, graph.int64s("rill/" + layer.getName() + "/axes", new long[] {1}, 1)));
     }

@@ -45,7 +45,7 @@ final class RecurrentNodes {
    * @param sequenceLens the sequence_lens input, or "" for none
    * @param initialH the initial_h input, or "" for none
    * @param initialC the initial_c input (LSTM), or "" for none
-   * @param stateNames names for Y_h (and Y_c)
+   * @param stateNames names for Y_h (and Y_c), or empty to leave the states out
    */
   static List<String> add(GraphBuilder graph, Layer layer, Function<String, float[]> tensors, String input,
       String sequenceLens, String initialH, String initialC, List<String> stateNames)

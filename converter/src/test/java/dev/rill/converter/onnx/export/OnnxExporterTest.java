@@ -180,6 +180,27 @@ class OnnxExporterTest {
   }
 
   @Test
+  void stateOutputsCanBeLeftOut() throws Exception {
+    RillModel model = new RandomModels(12).vectorInput(3).lstm(4, Direction.FORWARD).build();
+    ModelProto onnx = new OnnxExporter(ExportOptions.DEFAULT.withoutStateOutputs()).export(model);
+    assertEquals(List.of("output"), onnx.getGraph().getOutputList().stream().map(v -> v.getName()).toList());
+    assertEquals(List.of("rill/lstm0/Y"), node(onnx, "LSTM").getOutputList());
+  }
+
+  @Test
+  void sequenceLengthsMaskOnlyWhatFollowsTheLastRecurrentLayer() throws Exception {
+    ExportOptions lengths = ExportOptions.DEFAULT.withSequenceLengths();
+    RillModel recurrentLast = new RandomModels(13).vectorInput(3).gru(4, Direction.FORWARD, Options.DEFAULT).build();
+    assertTrue(new OnnxExporter(lengths).export(recurrentLast).getGraph().getNodeList().stream()
+        .noneMatch(n -> n.getOpType().equals("Mul")), "Y is already zero past each length");
+    RillModel denseLast = new RandomModels(14).vectorInput(3).gru(4, Direction.FORWARD, Options.DEFAULT)
+        .dense(2, OutputActivation.OUTPUT_SIGMOID).build();
+    ModelProto onnx = new OnnxExporter(lengths).export(denseLast);
+    assertEquals("output", node(onnx, "Mul").getOutput(0));
+    assertEquals(List.of("sequence_lens"), node(onnx, "Cast").getInputList());
+  }
+
+  @Test
   void initialStateNamesRoundTrip() {
     assertEquals(3, OnnxExporter.initialStateLayer(OnnxExporter.initialHiddenName(3)));
     assertEquals(0, OnnxExporter.initialStateLayer(OnnxExporter.initialCellName(0)));

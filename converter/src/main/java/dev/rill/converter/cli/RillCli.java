@@ -1,0 +1,114 @@
+package dev.rill.converter.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code rill} command: converts, inspects, runs, tests, verifies and exports Rill models.
+ *
+ * <p>Exit codes: 0 success, 1 failure, 2 usage error. Errors print as one line
+ * {@code rill: error: ...} on standard error; {@code --verbose} adds the stack trace.
+ */
+@Command(name = "rill", mixinStandardHelpOptions = true, version = "rill 0.1.0",
+    description = "Converts, inspects, runs and checks Rill recurrent-network models.",
+    subcommands = {ConvertCommand.class, InspectCommand.class, RunCommand.class, OnnxTestCommand.class, VerifyCommand.class,
+        ExportCommand.class},
+    footer = {"", "Exit codes: 0 success, 1 failure, 2 usage error. 'rill COMMAND --help' describes a command."})
+public final class RillCli implements Callable<Integer> {
+
+  /** Exit code of a failed command. */
+  public static final int EXIT_FAILURE = 1;
+
+  /** Exit code of a usage error (unknown option, missing argument, bad value). */
+  public static final int EXIT_USAGE = 2;
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "On an error, print the stack trace too.")
+  boolean verbose;
+
+  /** Called by picocli; use {@link #commandLine()}. */
+  public RillCli() {}
+
+  @Override
+  public Integer call() {
+    throw new ParameterException(spec.commandLine(), "missing command (convert, inspect, run, onnx-test, verify or export)");
+  }
+
+  /** Runs the CLI and exits the JVM with its exit code. */
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** A configured command line: error handlers, exit codes, case-insensitive enum values. Tests call {@code execute} on it. */
+  public static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new RillCli());
+    cli.setCaseInsensitiveEnumValuesAllowed(true);
+    cli.setExecutionExceptionHandler(RillCli::handleFailure);
+    cli.setParameterExceptionHandler(RillCli::handleUsageError);
+    return cli;
+  }
+
+  private static int handleUsageError(ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    PrintWriter err = cmd.getErr();
+    err.println("rill: error: " + e.getMessage() + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+    if (isVerbose(cmd.getParseResult())) {
+      e.printStackTrace(err);
+    }
+    err.flush();
+    return EXIT_USAGE;
+  }
+
+  private static int handleFailure(Exception e, CommandLine cmd, ParseResult parseResult) {
+    if (e instanceof ParameterException pe) {
+      return handleUsageError(pe, new String[0]);
+    }
+    PrintWriter err = cmd.getErr();
+    err.println("rill: error: " + describe(e));
+    if (isVerbose(parseResult)) {
+      e.printStackTrace(err);
+    }
+    err.flush();
+    return EXIT_FAILURE;
+  }
+
+  /** One line that says what went wrong, for any exception. */
+  static String describe(Throwable e) {
+    if (e instanceof NoSuchFileException n) {
+      return "no such file: " + n.getFile();
+    } else if (e instanceof AccessDeniedException a) {
+      return "permission denied: " + a.getFile();
+    } else if (e instanceof FileAlreadyExistsException f) {
+      return "file already exists: " + f.getFile();
+    } else if (e instanceof OutOfMemoryError) {
+      return "out of memory (raise -Xmx with JAVA_OPTS)";
+    }
+    String message = e.getMessage();
+    if (message == null || message.isBlank()) {
+      return e.getClass().getSimpleName() + (e.getCause() != null ? ": " + describe(e.getCause()) : "");
+    }
+    return message.replace('\n', ' ');
+  }
+
+  private static boolean isVerbose(ParseResult parseResult) {
+    for (ParseResult p = parseResult; p != null; p = p.subcommand()) {
+      if (p.hasMatchedOption("--verbose")) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
