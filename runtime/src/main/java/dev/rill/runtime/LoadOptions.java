@@ -34,8 +34,15 @@ public final class LoadOptions {
   }
 
   /**
-   * The number of threads a step may use for large layers. Kernels that cannot split work ignore it
-   * (the scalar kernels always use the calling thread).
+   * The number of threads a streaming step ({@link StreamingSession}, {@link StreamBatch}) may use for large
+   * recurrent layers, those with a hidden size of at least 512: their hidden units are split into one range
+   * per thread, all gates of a unit together, so each core keeps its slice of the weights in its own cache.
+   * Smaller layers, dense layers and {@link Model#run sequences} run on the calling thread. Results do not
+   * depend on the thread count (they are bitwise identical).
+   *
+   * <p>With more than 1 thread, a model with such a layer starts {@code threads - 1} daemon worker threads,
+   * stopped by {@link Model#close()}; otherwise no thread is started. Sessions of one model share the
+   * workers and take turns. Kernels that cannot split a step ignore this setting.
    */
   public int threads() {
     return threads;
@@ -59,7 +66,7 @@ public final class LoadOptions {
       return this;
     }
 
-    /** Sets the number of threads a step may use (default 1); must be at least 1. */
+    /** Sets the number of threads a streaming step may use (default 1); must be at least 1. See {@link LoadOptions#threads()}. */
     public Builder threads(int threads) {
       if (threads < 1) {
         throw new IllegalArgumentException("threads must be at least 1, got " + threads);

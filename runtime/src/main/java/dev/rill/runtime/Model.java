@@ -5,6 +5,7 @@ import dev.rill.format.ModelReader;
 import dev.rill.format.ModelValidator;
 import dev.rill.format.proto.RillModel;
 import dev.rill.runtime.internal.exec.SequenceRunner;
+import dev.rill.runtime.internal.exec.StepThreads;
 import dev.rill.runtime.internal.exec.StreamStepper;
 import dev.rill.runtime.internal.kernel.KernelProvider;
 import dev.rill.runtime.internal.kernel.WeightPrecision;
@@ -39,6 +40,8 @@ public final class Model implements AutoCloseable {
   private final List<RecurrentLayer> recurrentLayers;
   /** Why the model cannot stream (its first bidirectional or reverse layer), or null. */
   private final String notStreamable;
+  /** Workers that split the steps of large layers, or null: started only when threads > 1 can be used. */
+  private final StepThreads stepThreads;
   private volatile boolean closed;
 
   private Model(RillModel proto, LoadOptions options) {
@@ -54,6 +57,10 @@ public final class Model implements AutoCloseable {
     this.recurrentLayers = plan.recurrentLayers();
     this.notStreamable = recurrentLayers.stream().map(StreamStepper::notStreamableMessage)
         .filter(Objects::nonNull).findFirst().orElse(null);
+    boolean splittable = recurrentLayers.stream().flatMap(layer -> layer.cells().stream())
+        .anyMatch(cell -> cell.supportsRanges() && cell.spec().hiddenSize() >= StepThreads.DEFAULT_MIN_HIDDEN);
+    this.stepThreads = options.threads() > 1 && splittable
+        ? new StepThreads(options.threads(), StepThreads.DEFAULT_MIN_HIDDEN) : null;
   }
 
   /**
@@ -299,6 +306,9 @@ public final class Model implements AutoCloseable {
   public synchronized void close() {
     if (!closed) {
       closed = true;
+      if (stepThreads != null) {
+        stepThreads.close();
+      }
       arena.close();
     }
   }
@@ -317,6 +327,11 @@ public final class Model implements AutoCloseable {
   ModelPlan plan() {
     ensureOpen();
     return plan;
+  }
+
+  /** The model's step threads, or null when steps run on the calling thread only. */
+  StepThreads stepThreads() {
+    return stepThreads;
   }
 
   List<RecurrentLayer> recurrentLayers() {

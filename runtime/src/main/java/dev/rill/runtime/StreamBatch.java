@@ -65,7 +65,7 @@ public final class StreamBatch implements AutoCloseable {
     this.capacity = capacity;
     this.arena = Arena.ofShared();
     try {
-      this.stepper = new StreamStepper(model.plan(), capacity, arena);
+      this.stepper = new StreamStepper(model.plan(), capacity, arena, model.stepThreads());
     } catch (RuntimeException | OutOfMemoryError e) {
       arena.close();
       throw e;

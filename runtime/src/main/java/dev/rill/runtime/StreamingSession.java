@@ -34,7 +34,7 @@ public final class StreamingSession implements AutoCloseable {
     this.model = model;
     this.arena = Arena.ofShared();
     try {
-      this.stepper = new StreamStepper(model.plan(), 1, arena);
+      this.stepper = new StreamStepper(model.plan(), 1, arena, model.stepThreads());
     } catch (RuntimeException e) {
       arena.close();
       throw e;

@@ -165,7 +165,7 @@ class BadCallTest {
     assertThrows(ModelFormatException.class, () -> Model.load(new ByteArrayInputStream(new byte[] {(byte) 0xff})));
   }
 
-  private static void assertMessage(Class<? extends RuntimeException> type, String message, Executable call) {
+  static void assertMessage(Class<? extends RuntimeException> type, String message, Executable call) {
     RuntimeException e = assertThrows(type, call);
     assertEquals(message, e.getMessage());
   }

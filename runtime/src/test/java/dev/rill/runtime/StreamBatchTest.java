@@ -126,6 +126,55 @@ class StreamBatchTest {
   }
 
   @Test
+  void steadyStateStepsAndChurnAllocateNothing() {
+    RillModel proto = new RandomModels(41).vectorInput(4).lstm(6, Direction.FORWARD, Options.DEFAULT.withPeepholes())
+        .gru(5, Direction.FORWARD, Options.DEFAULT).dense(3, OutputActivation.SOFTMAX).build();
+    RillModel tokens = new RandomModels(42).tokenInput(30, 4).minimalGru(5, Direction.FORWARD, Options.DEFAULT)
+        .build();
+    try (Model model = Model.of(proto); StreamBatch batch = model.newStreamBatch(8);
+        Model tokenModel = Model.of(tokens); StreamBatch tokenBatch = tokenModel.newStreamBatch(8);
+        Arena arena = Arena.ofConfined()) {
+      float[] x = new float[4];
+      float[] y = new float[3];
+      MemorySegment in = arena.allocate(4 * Float.BYTES);
+      MemorySegment out = arena.allocate(3 * Float.BYTES);
+      for (int i = 0; i < 8; i++) {
+        batch.open();
+        tokenBatch.open();
+      }
+      assertEquals(0, ZeroAllocationTest.leastAllocated(() -> {
+        for (int t = 0; t < 10_000; t++) {
+          // A stream leaves and another joins every step (a different slot each time), one is reset.
+          batch.close(t & 7);
+          batch.open();
+          batch.reset((t + 3) & 7);
+          for (int slot = 0; slot < 8; slot++) {
+            x[slot & 3] = (t & 15) * 0.1f;
+            if ((slot & 1) == 0) {
+              batch.setInput(slot, x);
+            } else {
+              batch.setInput(slot, in);
+            }
+          }
+          batch.step();
+          batch.output(t & 7, y);
+          batch.output((t + 1) & 7, out);
+        }
+      }), "bytes allocated by 10,000 vector batch steps");
+      float[] tokenOut = new float[5];
+      assertEquals(0, ZeroAllocationTest.leastAllocated(() -> {
+        for (int t = 0; t < 10_000; t++) {
+          for (int slot = 0; slot < 8; slot++) {
+            tokenBatch.setToken(slot, (t + slot) % 30);
+          }
+          tokenBatch.step();
+          tokenBatch.output(t & 7, tokenOut);
+        }
+      }), "bytes allocated by 10,000 token batch steps");
+    }
+  }
+
+  @Test
   void stepWithNoOpenSlotDoesNothing() {
     RillModel proto = new RandomModels(40).vectorInput(2).rnn(3, Direction.FORWARD, Options.DEFAULT).build();
     try (Model model = Model.of(proto); StreamBatch batch = model.newStreamBatch(2)) {

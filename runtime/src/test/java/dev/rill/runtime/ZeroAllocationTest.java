@@ -67,7 +67,7 @@ class ZeroAllocationTest {
   }
 
   /** Runs {@code steps} up to ROUNDS times and returns the fewest bytes the current thread allocated in one run. */
-  private static long leastAllocated(Runnable steps) {
+  static long leastAllocated(Runnable steps) {
     long least = Long.MAX_VALUE;
     for (int round = 0; round < ROUNDS && least > 0; round++) {
       steps.run(); // warm-up, then measure the same loop

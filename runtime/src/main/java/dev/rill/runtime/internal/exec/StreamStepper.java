@@ -37,9 +37,21 @@ public final class StreamStepper {
   private final MemorySegment[] hidden;
   private final MemorySegment[] cellState;
   private final MemorySegment scratch;
+  /** Per layer: its step split across threads, or null when it runs on the calling thread. */
+  private final RangeStep[] rangeSteps;
+  private final StepThreads threads;
 
   /** Allocates the buffers of {@code streams} streams in {@code arena}; every recurrent layer must run forward only. */
   public StreamStepper(ModelPlan plan, int streams, Arena arena) {
+    this(plan, streams, arena, null);
+  }
+
+  /**
+   * Like {@link #StreamStepper(ModelPlan, int, Arena)}, and splits the step of every recurrent layer with
+   * at least {@link StepThreads#minHidden()} units across {@code threads} (null: no threads) when its kernel
+   * supports unit ranges.
+   */
+  public StreamStepper(ModelPlan plan, int streams, Arena arena, StepThreads threads) {
     this.plan = plan;
     this.streams = streams;
     this.layers = plan.layers().toArray(Layer[]::new);
@@ -71,6 +83,16 @@ public final class StreamStepper {
       }
     }
     this.scratch = arena.allocate(Math.max(1, scratchBytes), OffHeap.ALIGNMENT);
+    this.threads = threads;
+    this.rangeSteps = new RangeStep[layers.length];
+    for (int i = 0; i < layers.length; i++) {
+      CellKernel cell = kernels[i];
+      if (threads != null && cell != null && cell.supportsRanges()
+          && cell.spec().hiddenSize() >= threads.minHidden()) {
+        rangeSteps[i] = new RangeStep(cell, i == 0 ? input : outputs[i - 1], outputs[i], cells[i], streams,
+            threads.threads(), arena);
+      }
+    }
   }
 
   /** Why {@code layer} cannot be stepped; null when it can. */
@@ -119,7 +141,9 @@ public final class StreamStepper {
     MemorySegment x = input;
     for (int i = 0; i < layers.length; i++) {
       MemorySegment y = outputs[i];
-      if (kernels[i] != null) {
+      if (rangeSteps[i] != null) {
+        rangeSteps[i].step(threads, active);
+      } else if (kernels[i] != null) {
         // y is the layer's state h: the cell updates it in place.
         kernels[i].step(x, 0, y, 0, cells[i], 0, active, scratch);
       } else {
@@ -181,6 +205,65 @@ public final class StreamStepper {
       hidden[r].fill((byte) 0);
       if (cellState[r] != null) {
         cellState[r].fill((byte) 0);
+      }
+    }
+  }
+
+  /**
+   * One layer's step split into unit ranges, one per thread, each range a whole block of units with all
+   * their gates so that each thread reads only its slice of the weights. Preallocated: its buffers and ranges
+   * are fixed, only the stream count and the phase change per step, so a step allocates nothing.
+   */
+  private static final class RangeStep implements StepThreads.Parts {
+    private final CellKernel cell;
+    private final MemorySegment x;
+    private final MemorySegment h;
+    private final MemorySegment c;
+    private final MemorySegment hNext;
+    private final MemorySegment shared;
+    private final MemorySegment[] scratch;
+    private final int[] unitFrom;
+    private final int[] unitTo;
+    private final int hidden;
+    // Set by the calling thread before each handoff, which publishes them to the workers.
+    private int n;
+    private int phase;
+
+    RangeStep(CellKernel cell, MemorySegment x, MemorySegment h, MemorySegment c, int streams, int parts,
+        Arena arena) {
+      this.cell = cell;
+      this.x = x;
+      this.h = h;
+      this.c = c;
+      this.hidden = cell.spec().hiddenSize();
+      this.hNext = OffHeap.floats(arena, (long) streams * hidden);
+      this.shared = OffHeap.floats(arena, (long) streams * hidden);
+      this.unitFrom = new int[parts];
+      this.unitTo = new int[parts];
+      this.scratch = new MemorySegment[parts];
+      int block = cell.unitBlock();
+      int blocks = (hidden + block - 1) / block;
+      for (int p = 0; p < parts; p++) {
+        unitFrom[p] = Math.min(hidden, (int) ((long) blocks * p / parts) * block);
+        unitTo[p] = Math.min(hidden, (int) ((long) blocks * (p + 1) / parts) * block);
+        long bytes = cell.rangeScratchBytes(streams, unitTo[p] - unitFrom[p]);
+        scratch[p] = arena.allocate(Math.max(1, bytes), OffHeap.ALIGNMENT);
+      }
+    }
+
+    void step(StepThreads threads, int active) {
+      n = active;
+      for (int p = 0; p < cell.rangePhases(); p++) {
+        phase = p;
+        threads.run(this);
+      }
+      MemorySegment.copy(hNext, 0, h, 0, (long) active * hidden * Float.BYTES);
+    }
+
+    @Override
+    public void run(int part) {
+      if (unitFrom[part] < unitTo[part]) {
+        cell.stepRange(phase, x, 0, h, 0, hNext, 0, c, 0, n, unitFrom[part], unitTo[part], shared, scratch[part]);
       }
     }
   }

@@ -38,4 +38,55 @@ public interface CellKernel {
    */
   void stepProjected(MemorySegment proj, long projOffset, MemorySegment h, long hOffset, MemorySegment c,
       long cOffset, int n, MemorySegment scratch);
+
+  /**
+   * True when this kernel implements {@link #stepRange}, so a step of a large layer can be split across
+   * threads; otherwise the layer always runs on the calling thread.
+   */
+  default boolean supportsRanges() {
+    return false;
+  }
+
+  /**
+   * The granularity of the unit ranges of {@link #stepRange}: every range boundary other than H is a
+   * multiple of it (for example the kernel's block of hidden units). The scalar kernels take any range.
+   */
+  default int unitBlock() {
+    return 1;
+  }
+
+  /**
+   * The number of phases of a ranged step: 2 for the textbook GRU (no linear_before_reset), whose candidate
+   * needs {@code r ⊙ h} of every unit, and 1 otherwise. All ranges of phase 0 must finish before any range of
+   * phase 1 starts.
+   */
+  default int rangePhases() {
+    return spec().kind() == CellKind.GRU && !spec().linearBeforeReset() ? 2 : 1;
+  }
+
+  /** Bytes of private scratch one caller of {@link #stepRange} needs for {@code n} streams and up to {@code units} units. */
+  default long rangeScratchBytes(int n, int units) {
+    return 0;
+  }
+
+  /**
+   * Like {@link #step} for the hidden units {@code [unitFrom, unitTo)} only, with all gates of those units,
+   * so that several threads can each compute a slice of one step and keep their slice of the weights in
+   * their own cache. Reads {@code x} [n, X] and the whole old state {@code h} [n, H]; writes the new
+   * {@code h} of its units into {@code hNext} [n, H] (never into {@code h}, which other ranges still read)
+   * and updates its units of {@code c} [n, H] in place (LSTM). The caller copies {@code hNext} into
+   * {@code h} after the last phase.
+   *
+   * <p>{@code shared} is [n, H] floats shared by all ranges of the step: phase 0 of the textbook GRU writes
+   * {@code r ⊙ h} of its units there and phase 1 reads all of it; other kinds ignore it and {@code phase}
+   * (always 0). {@code scratch} holds {@link #rangeScratchBytes} bytes private to the caller.
+   *
+   * <p>Contract: for every unit the result is bitwise identical to {@link #step} with the same {@code n},
+   * whatever the split, so that the thread count never changes results.
+   */
+  default void stepRange(int phase, MemorySegment x, long xOffset, MemorySegment h, long hOffset,
+      MemorySegment hNext, long hNextOffset, MemorySegment c, long cOffset, int n, int unitFrom, int unitTo,
+      MemorySegment shared, MemorySegment scratch) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " does not split steps into unit ranges");
+  }
 }

@@ -89,9 +89,7 @@ final class ScalarCellKernel implements CellKernel {
       long xRow = xOffset + (long) row * inputSize * F;
       long projRow = projOffset + (long) row * gateRows * F;
       for (int gateRow = 0; gateRow < gateRows; gateRow++) {
-        float sum = inputBias.getAtIndex(JAVA_FLOAT, gateRow)
-            + dot(w, (long) gateRow * inputSize * F, x, xRow, inputSize);
-        proj.set(JAVA_FLOAT, projRow + gateRow * F, sum);
+        proj.set(JAVA_FLOAT, projRow + gateRow * F, inputProjection(gateRow, x, xRow));
       }
     }
   }
@@ -117,6 +115,69 @@ final class ScalarCellKernel implements CellKernel {
     }
   }
 
+  @Override
+  public boolean supportsRanges() {
+    return true;
+  }
+
+  @Override
+  public void stepRange(int phase, MemorySegment x, long xOffset, MemorySegment h, long hOffset,
+      MemorySegment hNext, long hNextOffset, MemorySegment c, long cOffset, int n, int unitFrom, int unitTo,
+      MemorySegment shared, MemorySegment scratch) {
+    for (int s = 0; s < n; s++) {
+      long xRow = xOffset + (long) s * inputSize * F;
+      long hRow = hOffset + (long) s * hidden * F;
+      long hNextRow = hNextOffset + (long) s * hidden * F;
+      long sharedRow = (long) s * hidden * F;
+      for (int j = unitFrom; j < unitTo; j++) {
+        switch (kind) {
+          case LSTM -> lstmUnit(j, preActivation(0, j, x, xRow, h, hRow), preActivation(1, j, x, xRow, h, hRow),
+              preActivation(2, j, x, xRow, h, hRow), preActivation(3, j, x, xRow, h, hRow),
+              c, cOffset + (long) s * hidden * F, hNext, hNextRow);
+          case GRU -> gruRange(phase, j, x, xRow, h, hRow, hNext, hNextRow, shared, sharedRow);
+          case MINIMAL_GRU -> hNext.set(JAVA_FLOAT, hNextRow + j * F, minimalGruUnit(
+              preActivation(0, j, x, xRow, h, hRow), preActivation(1, j, x, xRow, h, hRow),
+              h.get(JAVA_FLOAT, hRow + j * F)));
+          case RNN -> hNext.set(JAVA_FLOAT, hNextRow + j * F,
+              activationF.apply(clip(preActivation(0, j, x, xRow, h, hRow))));
+        }
+      }
+    }
+  }
+
+  /** Unit {@code j} of a ranged GRU step, summing exactly as {@link #gru} does. */
+  private void gruRange(int phase, int j, MemorySegment x, long xRow, MemorySegment h, long hRow,
+      MemorySegment hNext, long hNextRow, MemorySegment shared, long sharedRow) {
+    float hPrev = h.get(JAVA_FLOAT, hRow + j * F);
+    if (!spec.linearBeforeReset() && phase == 0) {
+      float reset = activationF.apply(clip(preActivation(1, j, x, xRow, h, hRow)));
+      shared.set(JAVA_FLOAT, sharedRow + j * F, reset * hPrev);
+      return;
+    }
+    float z = activationF.apply(clip(preActivation(0, j, x, xRow, h, hRow)));
+    int k = 2 * hidden + j;
+    float preCandidate;
+    if (spec.linearBeforeReset()) {
+      float reset = activationF.apply(clip(preActivation(1, j, x, xRow, h, hRow)));
+      float recurrent = candidateRecurrentBias.getAtIndex(JAVA_FLOAT, j)
+          + dot(r, (long) k * hidden * F, h, hRow, hidden);
+      preCandidate = inputProjection(k, x, xRow) + reset * recurrent;
+    } else {
+      preCandidate = preActivation(2, j, x, xRow, shared, sharedRow);
+    }
+    hNext.set(JAVA_FLOAT, hNextRow + j * F, gruUnit(z, preCandidate, hPrev));
+  }
+
+  /** The pre-activation of gate {@code gate} of unit {@code unit}: in the order of projectInputs + addRecurrent. */
+  private float preActivation(int gate, int unit, MemorySegment x, long xRow, MemorySegment state, long stateRow) {
+    int k = gate * hidden + unit;
+    return inputProjection(k, x, xRow) + dot(r, (long) k * hidden * F, state, stateRow, hidden);
+  }
+
+  private float inputProjection(int gateRow, MemorySegment x, long xRow) {
+    return inputBias.getAtIndex(JAVA_FLOAT, gateRow) + dot(w, (long) gateRow * inputSize * F, x, xRow, inputSize);
+  }
+
   /** gates[k] = proj[k] + R[k]·state for gate rows [from, to). */
   private void addRecurrent(MemorySegment proj, long projRow, MemorySegment state, long stateRow, int from,
       int to, MemorySegment gates, long gatesOffset) {
@@ -130,27 +191,30 @@ final class ScalarCellKernel implements CellKernel {
       MemorySegment gates, long gatesOffset) {
     addRecurrent(proj, projRow, h, hRow, 0, gateRows, gates, gatesOffset);
     for (int j = 0; j < hidden; j++) {
-      float cPrev = c.get(JAVA_FLOAT, cRow + j * F);
-      float preI = gate(gates, gatesOffset, 0, j);
-      float preO = gate(gates, gatesOffset, 1, j);
-      float preF = gate(gates, gatesOffset, 2, j);
-      float preC = gate(gates, gatesOffset, 3, j);
-      if (peepholes != null) {
-        preI += peephole(0, j) * cPrev;
-        preF += peephole(2, j) * cPrev;
-      }
-      float i = activationF.apply(clip(preI));
-      // As in ONNX Runtime: the coupled forget gate is 1 - i of the activated input gate.
-      float forget = spec.inputForget() ? 1f - i : activationF.apply(clip(preF));
-      float candidate = activationG.apply(clip(preC));
-      float cNew = forget * cPrev + i * candidate;
-      if (peepholes != null) {
-        preO += peephole(1, j) * cNew;
-      }
-      float o = activationF.apply(clip(preO));
-      c.set(JAVA_FLOAT, cRow + j * F, cNew);
-      h.set(JAVA_FLOAT, hRow + j * F, o * activationH.apply(cNew));
+      lstmUnit(j, gate(gates, gatesOffset, 0, j), gate(gates, gatesOffset, 1, j), gate(gates, gatesOffset, 2, j),
+          gate(gates, gatesOffset, 3, j), c, cRow, h, hRow);
     }
+  }
+
+  /** The LSTM update of unit {@code j} from its pre-activations: updates {@code c} and writes {@code hOut}. */
+  private void lstmUnit(int j, float preI, float preO, float preF, float preC, MemorySegment c, long cRow,
+      MemorySegment hOut, long hOutRow) {
+    float cPrev = c.get(JAVA_FLOAT, cRow + j * F);
+    if (peepholes != null) {
+      preI += peephole(0, j) * cPrev;
+      preF += peephole(2, j) * cPrev;
+    }
+    float i = activationF.apply(clip(preI));
+    // As in ONNX Runtime: the coupled forget gate is 1 - i of the activated input gate.
+    float forget = spec.inputForget() ? 1f - i : activationF.apply(clip(preF));
+    float candidate = activationG.apply(clip(preC));
+    float cNew = forget * cPrev + i * candidate;
+    if (peepholes != null) {
+      preO += peephole(1, j) * cNew;
+    }
+    float o = activationF.apply(clip(preO));
+    c.set(JAVA_FLOAT, cRow + j * F, cNew);
+    hOut.set(JAVA_FLOAT, hOutRow + j * F, o * activationH.apply(cNew));
   }
 
   private void gru(MemorySegment proj, long projRow, MemorySegment h, long hRow, MemorySegment scratch,
@@ -179,21 +243,30 @@ final class ScalarCellKernel implements CellKernel {
     }
     for (int j = 0; j < hidden; j++) {
       float z = gate(scratch, gatesOffset, 0, j);
-      float candidate = activationG.apply(clip(gate(scratch, gatesOffset, 2, j)));
-      float hPrev = h.get(JAVA_FLOAT, hRow + j * F);
-      h.set(JAVA_FLOAT, hRow + j * F, (1f - z) * candidate + z * hPrev);
+      h.set(JAVA_FLOAT, hRow + j * F, gruUnit(z, gate(scratch, gatesOffset, 2, j), h.get(JAVA_FLOAT, hRow + j * F)));
     }
+  }
+
+  /** The new {@code h} of a GRU unit from its activated update gate and candidate pre-activation. */
+  private float gruUnit(float z, float preCandidate, float hPrev) {
+    float candidate = activationG.apply(clip(preCandidate));
+    return (1f - z) * candidate + z * hPrev;
   }
 
   private void minimalGru(MemorySegment proj, long projRow, MemorySegment h, long hRow, MemorySegment gates,
       long gatesOffset) {
     addRecurrent(proj, projRow, h, hRow, 0, gateRows, gates, gatesOffset);
     for (int j = 0; j < hidden; j++) {
-      float u = activationF.apply(clip(gate(gates, gatesOffset, 0, j)));
-      float candidate = activationG.apply(clip(gate(gates, gatesOffset, 1, j)));
-      float hPrev = h.get(JAVA_FLOAT, hRow + j * F);
-      h.set(JAVA_FLOAT, hRow + j * F, u * candidate + (1f - u) * hPrev);
+      h.set(JAVA_FLOAT, hRow + j * F, minimalGruUnit(gate(gates, gatesOffset, 0, j), gate(gates, gatesOffset, 1, j),
+          h.get(JAVA_FLOAT, hRow + j * F)));
     }
+  }
+
+  /** The new {@code h} of a minimal GRU unit from its pre-activations. */
+  private float minimalGruUnit(float preU, float preCandidate, float hPrev) {
+    float u = activationF.apply(clip(preU));
+    float candidate = activationG.apply(clip(preCandidate));
+    return u * candidate + (1f - u) * hPrev;
   }
 
   private void rnn(MemorySegment proj, long projRow, MemorySegment h, long hRow, MemorySegment gates,

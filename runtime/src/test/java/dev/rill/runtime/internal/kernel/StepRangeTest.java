@@ -1,0 +1,102 @@
+package dev.rill.runtime.internal.kernel;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.rill.format.proto.Direction;
+import dev.rill.format.proto.RillModel;
+import dev.rill.runtime.internal.layer.ModelPlan;
+import dev.rill.runtime.internal.layer.RecurrentLayer;
+import dev.rill.runtime.testing.RandomModels;
+import dev.rill.runtime.testing.RandomModels.Options;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@link CellKernel#stepRange} over any split of the units, phase by phase, gives bitwise the same state as
+ * {@link CellKernel#step}: the contract that makes results independent of the thread count. Runs for the
+ * scalar kernels and for the kernels {@link KernelProvider} picks, when they support ranges.
+ */
+class StepRangeTest {
+
+  private static final int X = 5;
+  private static final int H = 13;
+  private static final int STREAMS = 3;
+
+  static Stream<Arguments> cells() {
+    Options d = Options.DEFAULT;
+    Stream<Arguments> cases = Stream.of(
+        Arguments.of("LSTM", new RandomModels(1).vectorInput(X).lstm(H, Direction.FORWARD, d).build()),
+        Arguments.of("LSTM peepholes clip", new RandomModels(2).vectorInput(X)
+            .lstm(H, Direction.FORWARD, d.withPeepholes().withClip(0.4f)).build()),
+        Arguments.of("LSTM input_forget", new RandomModels(3).vectorInput(X)
+            .lstm(H, Direction.FORWARD, d.withInputForget()).build()),
+        Arguments.of("GRU", new RandomModels(4).vectorInput(X).gru(H, Direction.FORWARD, d).build()),
+        Arguments.of("GRU linear_before_reset", new RandomModels(5).vectorInput(X)
+            .gru(H, Direction.FORWARD, d.withLinearBeforeReset()).build()),
+        Arguments.of("minimal GRU", new RandomModels(6).vectorInput(X).minimalGru(H, Direction.FORWARD, d).build()),
+        Arguments.of("RNN clip", new RandomModels(7).vectorInput(X).rnn(H, Direction.FORWARD, d.withClip(1f))
+            .build()));
+    return cases.flatMap(c -> Stream.of(
+        Arguments.of(c.get()[0] + " scalar", c.get()[1], ScalarKernels.INSTANCE),
+        Arguments.of(c.get()[0] + " " + KernelProvider.get().name(), c.get()[1], KernelProvider.get())));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cells")
+  void rangesEqualTheWholeStepBitwise(String name, RillModel proto, Kernels kernels) {
+    try (Arena arena = Arena.ofConfined()) {
+      ModelPlan plan = ModelPlan.build(proto, WeightPrecision.FP32, kernels, arena);
+      CellKernel cell = ((RecurrentLayer) plan.layers().getFirst()).cells().getFirst();
+      assumeTrue(cell.supportsRanges(), kernels.name() + " kernels do not split steps");
+      Random random = new Random(name.hashCode());
+      MemorySegment x = random(arena, random, STREAMS * X);
+      MemorySegment h = random(arena, random, STREAMS * H);
+      MemorySegment c = random(arena, random, STREAMS * H);
+      MemorySegment wholeH = copy(arena, h);
+      MemorySegment wholeC = copy(arena, c);
+      cell.step(x, 0, wholeH, 0, wholeC, 0, STREAMS, arena.allocate(cell.scratchBytes(STREAMS), 64));
+
+      int block = cell.unitBlock();
+      int[][] splits = {{0, H}, {0, Math.min(H, block), H}, {0, Math.min(H, 2 * block), H},
+          {0, Math.min(H, block), Math.min(H, 3 * block), H}};
+      for (int[] split : splits) {
+        MemorySegment hNext = OffHeap.floats(arena, STREAMS * H);
+        MemorySegment rangeC = copy(arena, c);
+        MemorySegment shared = OffHeap.floats(arena, STREAMS * H);
+        for (int phase = 0; phase < cell.rangePhases(); phase++) {
+          // Ranges in reverse order: no range may depend on another one of the same phase.
+          for (int part = split.length - 2; part >= 0; part--) {
+            int units = split[part + 1] - split[part];
+            MemorySegment scratch = arena.allocate(Math.max(1, cell.rangeScratchBytes(STREAMS, units)), 64);
+            cell.stepRange(phase, x, 0, h, 0, hNext, 0, rangeC, 0, STREAMS, split[part], split[part + 1], shared,
+                scratch);
+          }
+        }
+        String what = name + " split " + java.util.Arrays.toString(split);
+        assertArrayEquals(wholeH.toArray(JAVA_FLOAT), hNext.toArray(JAVA_FLOAT), what + ": h");
+        if (cell.spec().kind().hasCellState()) {
+          assertArrayEquals(wholeC.toArray(JAVA_FLOAT), rangeC.toArray(JAVA_FLOAT), what + ": c");
+        }
+      }
+    }
+  }
+
+  private static MemorySegment random(Arena arena, Random random, int count) {
+    float[] values = new float[count];
+    for (int i = 0; i < count; i++) {
+      values[i] = random.nextFloat() * 2f - 1f;
+    }
+    return OffHeap.copyOf(arena, values);
+  }
+
+  private static MemorySegment copy(Arena arena, MemorySegment segment) {
+    return OffHeap.copyOf(arena, segment.toArray(JAVA_FLOAT));
+  }
+}
