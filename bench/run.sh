@@ -5,7 +5,7 @@
 #   bench/run.sh RillVsOrtStreaming   # one class (a JMH regex), full settings
 #   bench/run.sh RillVsOrtStreaming -p workload=S -p cell=LSTM   # extra JMH options are passed through
 #   QUICK=1 bench/run.sh              # smoke run: 1 fork, 1 warm-up and 1 measurement iteration of 1 s
-#   bench/run.sh issue3               # issue 3's subset (about 25 minutes), then its table of ratios
+#   bench/run.sh issue3               # issue 3's subset (about 15 minutes), then its table of ratios
 #   bench/run.sh issue3 -p cell=LSTM  # the same with extra JMH options (here: LSTM only)
 #
 # Issue 3's subset (see bench/README.md): KernelStepBenchmark, KernelStepPrecisionBenchmark, ReadBandwidthBenchmark,
