@@ -58,7 +58,8 @@ public final class KernelProbe {
       @Override
       public void publish(LogRecord record) {
         if (record.getLoggerName() != null && record.getLoggerName().startsWith("dev.rill")) {
-          records.add(record.getLevel() + " " + new SimpleFormatter().formatMessage(record).replace('\n', ' '));
+          String message = new SimpleFormatter().formatMessage(record);
+          records.add(record.getLevel() + " " + message.replace("\r", "").replace('\n', ' '));
         }
       }
 
