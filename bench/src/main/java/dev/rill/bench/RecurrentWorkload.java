@@ -58,6 +58,27 @@ public enum RecurrentWorkload {
     Cell(int gates) {
       this.gates = gates;
     }
+
+    /**
+     * Returns the number of gates.
+     *
+     * @return 4 for LSTM, 3 for GRU
+     */
+    public int gates() {
+      return gates;
+    }
+  }
+
+  /**
+   * The bytes of the weight matrices [W | R] (gates·H × (X + H)) that one streaming step reads, the biases left
+   * out (they are under 0.2% of it): the numerator of the weight-streaming bandwidth floor.
+   *
+   * @param cell LSTM or GRU
+   * @param bytesPerWeight 4 for fp32, 2 for bf16, 1 for int8
+   * @return the bytes
+   */
+  public long weightBytes(Cell cell, int bytesPerWeight) {
+    return (long) cell.gates * hiddenSize * (inputSize + hiddenSize) * bytesPerWeight;
   }
 
   /**

@@ -105,6 +105,61 @@ public final class StreamingSession implements AutoCloseable {
     MemorySegment.copy(stepper.output(), 0, output, 0, (long) outputFloats * Float.BYTES);
   }
 
+  /**
+   * Runs {@code steps} steps of this session's model on private scratch state, so that the JIT compiles the
+   * step's kernels before traffic with a latency target arrives. The session's state, and so its later outputs,
+   * are exactly as if this had not been called. Compiled code is shared by the whole JVM, so warming one session
+   * warms every session and {@link StreamBatch} of models with the same layer kinds and kernels.
+   *
+   * <p>Unlike {@link #step}, this allocates: scratch buffers for one stream, freed before it returns. It feeds
+   * varied inputs (every token id in turn for a token model) so the compiled code is not specialised to
+   * constants. It cannot tell whether compilation finished; measure the step time after it if that matters.
+   *
+   * <p>How many steps: the vector kernels can run slowly, and allocate, for up to about 10,000 calls in some
+   * fresh JVMs with the default tiered compilation (measured on a GEMV kernel, see the project's notes), so
+   * 10,000 steps (seconds at H = 1024, milliseconds at H = 128) is a safe choice there. JVM flags that help:
+   * <ul>
+   *   <li>{@code -XX:-TieredCompilation} sends hot methods straight to C2: full speed came after about 20 calls
+   *       instead of thousands, at the price of a slower start of the whole application (everything is
+   *       interpreted until C2 compiles it), so it suits long-running servers;
+   *   <li>never {@code -XX:TieredStopAtLevel=1} (C1 only): Vector API code runs 100 times slower there, and the
+   *       runtime falls back to its scalar kernels;
+   *   <li>{@code --add-modules jdk.incubator.vector}, without which the scalar kernels run.
+   * </ul>
+   *
+   * @param steps how many steps to run, at least 0 (0 does nothing)
+   * @throws IllegalArgumentException if {@code steps} is negative
+   * @throws IllegalStateException if the session or the model is closed
+   */
+  public void warmUp(int steps) {
+    ensureOpen();
+    if (steps < 0) {
+      throw new IllegalArgumentException("steps must be at least 0, got " + steps);
+    }
+    if (steps == 0) {
+      return;
+    }
+    // Shared: with step threads, the model's workers read and write these buffers too.
+    try (Arena scratchArena = Arena.ofShared()) {
+      StreamStepper scratch = new StreamStepper(model.plan(), 1, scratchArena, model.stepThreads());
+      MemorySegment output = scratchArena.allocate((long) outputFloats * Float.BYTES);
+      MemorySegment in = scratch.input();
+      for (int t = 0; t < steps; t++) {
+        if (embedding != null) {
+          scratch.setToken(0, t % embedding.vocabularySize());
+        } else {
+          for (int i = 0; i < inputFloats; i++) {
+            // Cheap varied values in [-1, 1), different each step.
+            in.setAtIndex(JAVA_FLOAT, i, ((i * 37 + t * 11) & 63) / 32f - 1f);
+          }
+        }
+        scratch.step();
+        // The copy that step(...) makes, so it is compiled too.
+        MemorySegment.copy(scratch.output(), 0, output, 0, (long) outputFloats * Float.BYTES);
+      }
+    }
+  }
+
   /** Sets the state back to zeros, as in a new session. */
   public void reset() {
     ensureOpen();

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Prints issue 3's ratios from JMH JSON results (bench/run.sh issue3 writes them).
+
+    python3 bench/issue3_report.py bench/target/issue3.json [more.json ...]
+
+Reads KernelStepBenchmark, KernelStepPrecisionBenchmark, ReadBandwidthBenchmark, RillVsOrtStreamingBenchmark
+(ortTypical, ortPinned) and RillVsOrtLargeThreadsBenchmark; every score is an average time in us/op. Each ratio
+divides two scores of the same run; a missing score prints as '-'. Targets (issue 3, this machine):
+  S: Rill >= 8x typical ORT and >= 3x pinned ORT; M: >= 3x typical and >= 1.5x pinned;
+  fp32 S and M: step time within 85% of the weight-streaming floor (floor / step >= 0.85);
+  L, bf16 or int8, 2 threads: Rill at most half of ORT's 2-thread pinned time (ORT / Rill >= 2).
+"""
+import json
+import sys
+
+CELLS = ["LSTM", "GRU"]
+WORKLOADS = {"S": (64, 128), "M": (256, 256), "L": (512, 1024)}
+GATES = {"LSTM": 4, "GRU": 3}
+TARGETS = {"S": (8.0, 3.0), "M": (3.0, 1.5)}  # (x typical ORT, x pinned ORT)
+FLOOR_TARGET = 0.85
+
+
+def load(paths):
+    """Maps (class, method, sorted params) to the score in us/op."""
+    scores = {}
+    for path in paths:
+        with open(path) as f:
+            for result in json.load(f):
+                cls, method = result["benchmark"].rsplit(".", 1)
+                cls = cls.rsplit(".", 1)[-1]
+                metric = result["primaryMetric"]
+                if metric["scoreUnit"] != "us/op":
+                    sys.exit(f"{result['benchmark']}: expected us/op, got {metric['scoreUnit']} (use -bm avgt -tu us)")
+                key = (cls, method, tuple(sorted(result.get("params", {}).items())))
+                scores[key] = metric["score"]
+    return scores
+
+
+def get(scores, cls, method, **params):
+    return scores.get((cls, method, tuple(sorted(params.items()))))
+
+
+def fmt(value, spec=".1f", suffix=""):
+    return "-" if value is None else format(value, spec) + suffix
+
+
+def ratio(numerator, denominator):
+    return None if numerator is None or denominator is None or denominator == 0 else numerator / denominator
+
+
+def verdict(value, target):
+    if value is None or target is None:
+        return ""
+    return " ok" if value >= target else " MISS"
+
+
+def table(header, rows):
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
+    print(line(header))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print(line(row))
+    print()
+
+
+def main(paths):
+    scores = load(paths)
+    print("Streaming step, batch 1, 1 thread, fp32 (us/op; ratios are other / Rill vector, higher is better)\n")
+    rows = []
+    for cell in CELLS:
+        for workload, (x, h) in WORKLOADS.items():
+            scalar = get(scores, "KernelStepBenchmark", "step", cell=cell, workload=workload, kernels="scalar")
+            vector = get(scores, "KernelStepBenchmark", "step", cell=cell, workload=workload, kernels="vector")
+            typical = get(scores, "RillVsOrtStreamingBenchmark", "ortTypical", cell=cell, workload=workload)
+            pinned = get(scores, "RillVsOrtStreamingBenchmark", "ortPinned", cell=cell, workload=workload)
+            floor = get(scores, "ReadBandwidthBenchmark", "sum", cell=cell, workload=workload)
+            weight_bytes = GATES[cell] * h * (x + h) * 4
+            bandwidth = None if floor is None else weight_bytes / (floor * 1e3)  # bytes per us -> GB/s
+            typical_target, pinned_target = TARGETS.get(workload, (None, None))
+            floor_target = FLOOR_TARGET if workload in ("S", "M") else None
+            rows.append([
+                cell, workload, f"{weight_bytes / 2**20:.2f}", fmt(floor, ".2f"), fmt(bandwidth, ".0f"),
+                fmt(scalar, ".2f"), fmt(vector, ".2f"),
+                fmt(ratio(scalar, vector), ".2f", "x"),
+                fmt(ratio(typical, vector), ".2f", "x") + verdict(ratio(typical, vector), typical_target)
+                + ("" if typical_target is None else f" (>={typical_target:g}x)"),
+                fmt(ratio(pinned, vector), ".2f", "x") + verdict(ratio(pinned, vector), pinned_target)
+                + ("" if pinned_target is None else f" (>={pinned_target:g}x)"),
+                fmt(None if ratio(floor, vector) is None else 100 * ratio(floor, vector), ".0f", "%")
+                + verdict(ratio(floor, vector), floor_target) + ("" if floor_target is None else " (>=85%)"),
+                fmt(ratio(typical, scalar), ".2f", "x"), fmt(ratio(pinned, scalar), ".2f", "x"),
+            ])
+    table(["cell", "wl", "W MiB", "floor us", "GB/s", "scalar us", "vector us", "vec/scalar speed-up",
+           "ORT typical/vec", "ORT pinned/vec", "floor/vec", "ORT typ/scalar", "ORT pin/scalar"], rows)
+
+    print("Workload L, 1 thread, by weight precision (us/op; speed-up over fp32 of the same kernels)\n")
+    rows = []
+    for cell in CELLS:
+        fp32 = {k: get(scores, "KernelStepPrecisionBenchmark", "step", cell=cell, weights="FP32", kernels=k)
+                for k in ("scalar", "vector")}
+        for weights in ("FP32", "BF16", "INT8"):
+            s = get(scores, "KernelStepPrecisionBenchmark", "step", cell=cell, weights=weights, kernels="scalar")
+            v = get(scores, "KernelStepPrecisionBenchmark", "step", cell=cell, weights=weights, kernels="vector")
+            rows.append([cell, weights, fmt(s, ".1f"), fmt(v, ".1f"), fmt(ratio(s, v), ".2f", "x"),
+                         fmt(ratio(fp32["scalar"], s), ".2f", "x"), fmt(ratio(fp32["vector"], v), ".2f", "x")])
+    table(["cell", "weights", "scalar us", "vector us", "vec/scalar speed-up", "scalar fp32/this",
+           "vector fp32/this"], rows)
+
+    print("Workload L, 2 threads, Rill (kernels the provider picks) vs pinned ORT with 2 threads\n"
+          "(target: ORT / Rill >= 2 with bf16 or int8)\n")
+    rows = []
+    for cell in CELLS:
+        for weights in ("FP32", "BF16", "INT8"):
+            params = dict(cell=cell, weights=weights, threads="2")
+            rill = get(scores, "RillVsOrtLargeThreadsBenchmark", "rill", **params)
+            ort = get(scores, "RillVsOrtLargeThreadsBenchmark", "ortPinned", **params)
+            target = None if weights == "FP32" else 2.0
+            rows.append([cell, weights, fmt(rill, ".1f"), fmt(ort, ".1f"),
+                         fmt(ratio(ort, rill), ".2f", "x") + verdict(ratio(ort, rill), target)])
+    table(["cell", "weights", "Rill us", "ORT pinned us", "ORT/Rill"], rows)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    main(sys.argv[1:])
