@@ -366,6 +366,20 @@ class OnnxFinalStateOutputsTest {
     assertTrue(e.getMessage().contains("--node"), e.getMessage());
   }
 
+  @Test
+  void theExportersSequenceLengthMaskAfterDenseLayersIsRefusedAsOutOfScope() throws Exception {
+    RillModel model = new dev.rill.runtime.testing.RandomModels(8).vectorInput(4)
+        .lstm(5, dev.rill.format.proto.Direction.FORWARD).dense(3, dev.rill.format.proto.OutputActivation.NONE)
+        .build();
+    Path file = dir.resolve("masked.onnx");
+    new dev.rill.converter.onnx.export.OnnxExporter(dev.rill.converter.onnx.export.ExportOptions.ALL_INPUTS)
+        .export(model, file);
+    OnnxImportException e = assertThrows(OnnxImportException.class, () -> OnnxImporter.importModel(file));
+    assertTrue(e.getMessage().contains("from graph input 'sequence_lens', the sequence_lens of a recurrent node"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("out of scope"), e.getMessage());
+  }
+
   private static float[] concat(float[] a, float[] b) {
     float[] out = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);

@@ -895,9 +895,13 @@ final class GraphWalker {
     }
     ConstTensor c = folder.tryFold(name, scope);
     if (c == null) {
-      throw new OnnxImportException(what + ": " + role + " ('" + name + "') is computed in the graph by "
-          + folder.nonConstantCause(name, scope) + "; Rill takes it at run time (SequenceBatch.withLengths / "
-          + "withInitialState) instead");
+      NodeProto producer = scope.producer(name);
+      throw new OnnxImportException(what + ": " + role + " ('" + name + "') is computed in the graph"
+          + (producer == null ? "" : " by " + NodeAttributes.describe(producer)) + " from "
+          + folder.nonConstantCause(name, scope) + "; Rill takes " + role + " at run time ("
+          + (role.equals("sequence_lens") ? "SequenceBatch.withLengths" : "SequenceBatch.withInitialState")
+          + "), so the importer accepts it only as a graph input, directly or through Identity or Cast: compute it "
+          + "outside the model");
     }
     if (!role.equals("sequence_lens")) {
       for (int i = 0; i < c.size(); i++) {
