@@ -42,7 +42,8 @@ class GraphOutputsTest {
     g.addInitializer(floats(name + "_W", random(rnd, d * 4 * H * in, 0.5f), d, 4 * H, in));
     g.addInitializer(floats(name + "_R", random(rnd, d * 4 * H * H, 0.5f), d, 4 * H, H));
     NodeProto n = node("LSTM", name, List.of(x, name + "_W", name + "_R", "", seqLens, initialH),
-        List.of(name + "_Y", name + "_Y_h", name + "_Y_c"), attr("hidden_size", (long) H), attr("direction", direction));
+        List.of(name + "_Y", name + "_Y_h", name + "_Y_c"), attr("hidden_size", (long) H),
+        attr("direction", direction));
     g.addNode(n);
     return n;
   }
