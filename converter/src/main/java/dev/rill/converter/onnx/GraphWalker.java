@@ -118,6 +118,8 @@ final class GraphWalker {
   private final Map<String, List<String>> unsupported = new LinkedHashMap<>();
   private final Map<String, String> notes = new LinkedHashMap<>();
   private String dataInput;
+  /** A graph input reshaped before any layer ({@link #startAtReshape}), until a recurrent layer reads it. */
+  private String pendingInput;
   private boolean tokens;
   private int inputSize;
 
@@ -402,7 +404,7 @@ final class GraphWalker {
     String op = node.getOpType();
     String in = RecurrentNode.input(node, 0);
     if (!Set.of("Transpose", "Squeeze", "Unsqueeze", "Reshape", "Flatten").contains(op) || dataInput != null
-        || !scope.isRuntimeInput(in)) {
+        || pendingInput != null || !scope.isRuntimeInput(in)) {
       return false;
     }
     ValueInfoProto info = scope.graph.getInputList().stream().filter(v -> v.getName().equals(in)).findFirst()
@@ -413,7 +415,8 @@ final class GraphWalker {
       return false; // left to the operator report
     }
     int features = (int) info.getType().getTensorType().getShape().getDim(2).getDimValue();
-    useInput(in, false, features, NodeAttributes.describe(node));
+    // The data input once a recurrent layer reads the result (it could also be, say, an initial state input).
+    pendingInput = in;
     produce(in, StreamShape.of(false, List.of(new Tag('A', -1)), List.of(new Tag('B', -1)),
         List.of(new Tag('F', features))));
     visitStream(node, NodeAttributes.describe(node));
@@ -450,7 +453,10 @@ final class GraphWalker {
       StateValue source = states.get(in0);
       result = new StateValue(source.description(), null);
       switch (op) {
-        case "Identity", "Dropout" -> result = source;
+        case "Identity", "Dropout" -> {
+          result = source;
+          followAsData(node, what);
+        }
         case "Concat" -> result = concatStates(node, ins);
         case "Gather" -> {
           StateEntry picked = pickState(node, source);
@@ -467,8 +473,10 @@ final class GraphWalker {
           }
         }
         default -> {
-          if (streams.containsKey(in0)) {
-            visitStream(node, what);
+          String reason = followAsData(node, what);
+          if (reason != null) {
+            result = new StateValue(source.description() + " (reshaped by " + what + ", which the importer cannot "
+                + "follow as data: " + reason + ")", null);
           }
         }
       }
@@ -479,6 +487,23 @@ final class GraphWalker {
       }
     }
     return true;
+  }
+
+  /**
+   * Follows a reshaping node on the final hidden state of a forward layer, which may lead to the model output
+   * (many-to-one). Returns null, or why it cannot be followed: then the result is only a final state, which does
+   * not fail the import unless the graph output needs it.
+   */
+  private String followAsData(NodeProto node, String what) {
+    if (!streams.containsKey(RecurrentNode.input(node, 0))) {
+      return null;
+    }
+    try {
+      visitStream(node, what);
+      return null;
+    } catch (OnnxImportException e) {
+      return e.getMessage();
+    }
   }
 
   /** The data-path handling of a reshaping node. */
@@ -783,6 +808,9 @@ final class GraphWalker {
       Tag a = new Tag('A', -1);
       Tag b = new Tag('B', -1);
       produce(x, StreamShape.of(false, List.of(a), List.of(b), List.of(new Tag('F', rn.inputSize()))));
+    }
+    if (dataInput == null && pendingInput != null && streams.containsKey(x)) {
+      useInput(pendingInput, false, rn.inputSize(), what);
     }
     requireCurrent(x, what + ": X");
     StreamShape s = streams.get(x);

@@ -98,6 +98,17 @@ class GraphOutputsTest {
     assertTrue(note.startsWith("final hidden state Y_h of recurrent layer 0 (forward, State.hidden(0)), imported as "
         + "the model output: the Rill model outputs this value at every step"), note);
     assertTrue(m.getIo().getDescription().contains("only the last step"), m.getIo().getDescription());
+
+    // Through the Identity and Squeeze an exporter may put after it: h_n, then h_n[0] as [N, H].
+    GraphProto.Builder renamed = graph();
+    lstm(renamed, "l0", "x", X, "forward", "", "");
+    renamed.addNode(node("Identity", "h_n", List.of("l0_Y_h"), List.of("h_n")));
+    renamed.addInitializer(int64s("axis0", new long[] {0}, 1));
+    renamed.addNode(node("Squeeze", "h_last", List.of("h_n", "axis0"), List.of("h_last")));
+    renamed.addOutput(value("h_last", 1));
+    RillModel viaIdentity = importGraph(renamed);
+    assertEquals("h_last", viaIdentity.getIo().getOutputName());
+    assertEquals(m.getLayersList(), viaIdentity.getLayersList());
   }
 
   @Test
