@@ -116,6 +116,24 @@ class CliEndToEndTest {
   }
 
   @Test
+  void exportWithRunTimeInputsAndStateOutputsConvertsBack() throws IOException {
+    Path onnx = SharedFixtures.require("fixtures/models/silero_vad_16k_op15.onnx");
+    Path model = dir.resolve("vad.rill");
+    ok("convert", onnx.toString(), "--node", LSTM_NODE, "-o", model.toString());
+    Path exported = dir.resolve("vad_all.onnx");
+    ok("export", model.toString(), "-o", exported.toString(), "--sequence-lengths", "--initial-states");
+    Path back = dir.resolve("vad_back.rill");
+    ok("convert", exported.toString(), "-o", back.toString());
+    CliRun inspect = ok("inspect", back.toString());
+    String out = inspect.out();
+    assertTrue(out.contains("onnx.output.Y_h_0 = final hidden state Y_h of recurrent layer 0"), inspect::toString);
+    assertTrue(out.contains("onnx.layer.0.sequence_lens = graph input 'sequence_lens' (pass it at run time)"),
+        inspect::toString);
+    CliRun verify = ok("verify", back.toString(), "--onnx", exported.toString(), "--steps", "8", "--batch", "2");
+    assertTrue(verify.out().lines().anyMatch(l -> l.startsWith("PASS: largest error")), verify::toString);
+  }
+
+  @Test
   void officialOnnxNodeTestsAllPassThroughTheCli() {
     Path cases = SharedFixtures.require("fixtures/onnx-node");
     CliRun r = CliRun.of("onnx-test", cases.toString());

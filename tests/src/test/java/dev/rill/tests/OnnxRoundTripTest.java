@@ -86,11 +86,15 @@ class OnnxRoundTripTest {
       variants.add(ExportOptions.ALL_INPUTS);
     }
     for (ExportOptions options : variants) {
-      // Imported without the Y_h/Y_c graph outputs: the importer takes a forward layer's Y_h output for a second
-      // data output (see the export helper's report); the ORT check below uses the full export.
+      // The full export, final-state outputs Y_h_K/Y_c_K included: they are noted, not taken for data.
       Path forImport = dir.resolve("model.onnx");
-      new OnnxExporter(options.withoutStateOutputs()).export(c.model(), forImport);
+      new OnnxExporter(options).export(c.model(), forImport);
       RillModel imported = OnnxImporter.importModel(forImport);
+      assertEquals(OnnxExporter.outputName(c.model()), imported.getIo().getOutputName(), c + ": output");
+      for (int k = 0; k < c.model().getLayersList().stream().filter(GateLayout::isRecurrent).count(); k++) {
+        String note = imported.getMetadataOrDefault("onnx.output.Y_h_" + k, "");
+        assertTrue(note.startsWith("final hidden state Y_h of recurrent layer " + k), c + ": " + note);
+      }
       try (Model original = Model.of(c.model()); Model back = Model.of(imported)) {
         assertEquals(original.inputSize(), back.inputSize(), c + ": input size");
         assertEquals(original.outputSize(), back.outputSize(), c + ": output size");

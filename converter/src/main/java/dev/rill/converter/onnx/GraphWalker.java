@@ -52,7 +52,40 @@ final class GraphWalker {
   record Plan(String inputName, boolean tokens, int inputSize, List<LayerPlan> layers, String outputName,
       boolean lastStep, Map<String, String> notes) {}
 
+  /**
+   * One slice along axis 0 of a Y_h or Y_c output: the final state of one direction of one layer.
+   *
+   * @param stream the Y_h value whose last step Rill streams (forward one-direction layers only), else null
+   */
+  record StateEntry(int layer, String direction, boolean cell, String stream) {
+    String describe() {
+      return "final " + (cell ? "cell" : "hidden") + " state of recurrent layer " + layer + " (" + direction + ")";
+    }
+  }
+
+  /**
+   * A value computed only from final states.
+   *
+   * @param entries its slices along axis 0 when it is a Y_h/Y_c or a Concat of them on axis 0, else null
+   */
+  record StateValue(String description, List<StateEntry> entries) {}
+
+  /** A value equal to graph input {@code input}, through Identity and Cast nodes ({@code castTo} 0 if none). */
+  record RuntimeAlias(String input, int castTo, String via) {}
+
+  /** Nodes that only reshape or pick from final states; their result is still a final state. */
+  private static final Set<String> STATE_PLUMBING = Set.of("Identity", "Dropout", "Squeeze", "Unsqueeze",
+      "Transpose", "Reshape", "Flatten", "Concat", "Gather");
+  /** Nodes that may turn the final state of the last layer into the model's (last-step) data output. */
+  private static final Set<String> DATA_OPS = Set.of("MatMul", "Gemm", "Add", "Softmax", "LogSoftmax", "Sigmoid",
+      "Tanh");
+
   private static final Set<String> PASS_THROUGH = Set.of("Identity", "Dropout");
+  /** ONNX TensorProto.DataType numbers. */
+  private static final int FLOAT = 1;
+  private static final int INT32 = 6;
+  private static final int INT64 = 7;
+  private static final int DOUBLE = 11;
   private static final Set<String> SHAPE_OPS = Set.of("Shape", "Size");
 
   /** Operators the importer understands somewhere (folding, data path or shape computations). */
@@ -74,11 +107,19 @@ final class GraphWalker {
   private final Map<String, Integer> streamLayer = new HashMap<>();
   private final Set<String> derived = new HashSet<>();
   private final Set<String> zeros = new HashSet<>();
-  private final Map<String, String> stateOutputs = new HashMap<>();
+  /** Final states (Y_h, Y_c) and values computed from them alone; never data unless also in {@link #streams}. */
+  private final Map<String, StateValue> states = new HashMap<>();
+  /** Values that equal a graph input through Identity or Cast nodes: value -> how (the graph input and casts). */
+  private final Map<String, RuntimeAlias> runtimeAliases = new HashMap<>();
+  /** Graph inputs that feed a recurrent node's sequence_lens. */
+  private final Set<String> lengthInputs = new HashSet<>();
+  private final List<NodeProto> unsupportedNodes = new ArrayList<>();
   private final List<LayerPlan> layers = new ArrayList<>();
   private final Map<String, List<String>> unsupported = new LinkedHashMap<>();
   private final Map<String, String> notes = new LinkedHashMap<>();
   private String dataInput;
+  /** A graph input reshaped before any layer ({@link #startAtReshape}), until a recurrent layer reads it. */
+  private String pendingInput;
   private boolean tokens;
   private int inputSize;
 
@@ -114,6 +155,13 @@ final class GraphWalker {
           recurrent.add("'" + l.node().getName() + "'");
         }
       }
+      String lengths = lengthsReadBy(unsupportedNodes);
+      if (lengths != null) {
+        msg.append(". Some of these nodes compute from graph input '").append(lengths).append("', the sequence_lens "
+            + "of a recurrent node, typically to mask the output past each sequence's length; the importer does "
+            + "not follow such a mask (it is out of scope), but a Rill model already zeroes its output past the "
+            + "lengths given at run time (SequenceBatch.withLengths), so export the model without the mask");
+      }
       msg.append(". To import only recurrent nodes, name them with --node NAME (OnnxImportOptions.nodes)");
       if (!recurrent.isEmpty()) {
         msg.append("; recurrent nodes in this model: ").append(String.join(", ", recurrent));
@@ -125,25 +173,7 @@ final class GraphWalker {
       throw new OnnxImportException("no recurrent, embedding or dense layer reads a graph input: the graph has "
           + "nothing Rill can run");
     }
-    String output = null;
-    for (ValueInfoProto out : scope.graph.getOutputList()) {
-      String name = out.getName();
-      if (streams.containsKey(name)) {
-        if (output != null) {
-          throw new OnnxImportException("graph outputs '" + output + "' and '" + name + "' both carry data; Rill "
-              + "models have one output");
-        }
-        output = name;
-      } else if (stateOutputs.containsKey(name)) {
-        notes.put("onnx.output." + name, stateOutputs.get(name));
-      } else {
-        notes.put("onnx.output." + name, "not produced by the Rill model");
-      }
-    }
-    if (output == null) {
-      throw new OnnxImportException("no graph output carries the data path (outputs: "
-          + scope.graph.getOutputList().stream().map(ValueInfoProto::getName).toList() + ")");
-    }
+    String output = chooseOutput();
     requireCurrent(output, "graph output '" + output + "'");
     StreamShape shape = streams.get(output);
     if (!isStepOutput(shape)) {
@@ -154,7 +184,94 @@ final class GraphWalker {
     if (layers.isEmpty()) {
       throw new OnnxImportException("graph output '" + output + "' is the graph input; there is no layer");
     }
+    if (shape.lastStep()) {
+      StateValue state = states.get(output);
+      notes.put("onnx.output." + output, (state != null ? state.description() + ", imported as the model output"
+          : "computed from the last step only (many-to-one)") + ": the Rill model outputs this value at every step; "
+          + "at the last step of each sequence it equals the ONNX output");
+    }
     return new Plan(dataInput, tokens, inputSize, layers, output, shape.lastStep(), notes);
+  }
+
+  /**
+   * Picks the graph output that carries the data path. Final states (Y_h, Y_c and what is computed from them
+   * alone) are not Rill outputs, since a caller reads them from the run's State; they are noted in the metadata.
+   * Only when no other output carries data may the final hidden state of the last layer be the output: Rill's
+   * per-step output of that layer equals it at the last step (forward layers only).
+   */
+  private String chooseOutput() throws OnnxImportException {
+    List<String> data = new ArrayList<>();
+    List<String> stateData = new ArrayList<>();
+    List<String> stateOnly = new ArrayList<>();
+    for (ValueInfoProto out : scope.graph.getOutputList()) {
+      String name = out.getName();
+      if (streams.containsKey(name)) {
+        (states.containsKey(name) ? stateData : data).add(name);
+      } else if (states.containsKey(name)) {
+        stateOnly.add(name);
+      } else {
+        notes.put("onnx.output." + name, "not produced by the Rill model");
+      }
+    }
+    if (data.size() > 1) {
+      StringBuilder msg = new StringBuilder("graph outputs ");
+      for (int i = 0; i < data.size(); i++) {
+        String name = data.get(i);
+        msg.append(i > 0 ? " and " : "").append('\'').append(name).append("' (")
+            .append(streams.get(name).lastStep() ? "last step only" : "every step").append(')');
+      }
+      throw new OnnxImportException(msg + " all carry data; Rill models have one output. Export the model with "
+          + "only the output you want to run, or import the recurrent nodes with --node NAME");
+    }
+    String output;
+    if (data.size() == 1) {
+      output = data.get(0);
+      stateOnly.addAll(stateData);
+    } else if (stateData.size() == 1) {
+      output = stateData.get(0);
+    } else if (stateData.size() > 1) {
+      throw new OnnxImportException("graph outputs " + stateData.stream().map(n -> "'" + n + "'").toList()
+          + " are all the final hidden state of the last layer and no output carries the per-step data; keep one");
+    } else if (!stateOnly.isEmpty()) {
+      throw new OnnxImportException("the graph outputs only final states: " + String.join("; ", stateOnly.stream()
+          .map(n -> "'" + n + "' is the " + states.get(n).description()).toList()) + ". Rill outputs the last "
+          + "layer's hidden state at every step, which equals a final state only for the hidden state of a forward "
+          + "(not reverse or bidirectional) last layer, such as h_n[-1] of a PyTorch LSTM or GRU. Export the "
+          + "per-step output instead (PyTorch: the first result of the LSTM/GRU module, with a Linear on it), or "
+          + "import the recurrent nodes with --node NAME and read the final states from the run's State");
+    } else {
+      throw new OnnxImportException("no graph output carries the data path (outputs: "
+          + scope.graph.getOutputList().stream().map(ValueInfoProto::getName).toList() + ")");
+    }
+    for (String name : stateOnly) {
+      notes.put("onnx.output." + name, states.get(name).description()
+          + "; not a Rill output, read it from the State after a run");
+    }
+    return output;
+  }
+
+  /** The sequence_lens graph input that one of {@code nodes} computes from (through any nodes), or null. */
+  private String lengthsReadBy(List<NodeProto> nodes) {
+    if (lengthInputs.isEmpty()) {
+      return null;
+    }
+    Set<String> seen = new HashSet<>();
+    List<String> todo = new ArrayList<>();
+    nodes.forEach(n -> todo.addAll(n.getInputList()));
+    while (!todo.isEmpty()) {
+      String value = todo.remove(todo.size() - 1);
+      if (value.isEmpty() || !seen.add(value)) {
+        continue;
+      }
+      if (lengthInputs.contains(value)) {
+        return value;
+      }
+      NodeProto producer = scope.producer(value);
+      if (producer != null && !RecurrentNode.OPS.contains(producer.getOpType())) {
+        todo.addAll(producer.getInputList());
+      }
+    }
+    return null;
   }
 
   /** [T, N, F], [N, T, F], [T*N, F] or (last step only) [N, F], ignoring axes of size 1. */
@@ -187,16 +304,18 @@ final class GraphWalker {
     boolean hasStream = false;
     boolean hasDerived = false;
     boolean hasRuntime = false;
+    boolean hasState = false;
     for (int i = 0; i < node.getInputCount(); i++) {
       String in = node.getInput(i);
       if (in.isEmpty()) {
         continue;
       }
+      hasState |= states.containsKey(in);
       if (streams.containsKey(in)) {
         hasStream = true;
-      } else if (derived.contains(in) || stateOutputs.containsKey(in)) {
+      } else if (derived.contains(in)) {
         hasDerived = true;
-      } else if (scope.isRuntimeInput(in)) {
+      } else if (runtimeRoot(in) != null) {
         hasRuntime = true;
       }
     }
@@ -204,12 +323,18 @@ final class GraphWalker {
       recurrent(node);
       return;
     }
+    if (hasState && stateNode(node)) {
+      return;
+    }
+    if (!hasStream && hasRuntime && (aliasOfRuntimeInput(node) || startAtReshape(node))) {
+      return;
+    }
     if (!hasStream && !hasRuntime) {
       if (hasDerived) {
         markDerived(node);
       } else if (folder.tryFold(firstOutput(node), scope) == null && !node.getOutputList().isEmpty()) {
         // Not constant, not on the data path: e.g. an operator Rill does not know applied to constants.
-        unsupported.computeIfAbsent(op, k -> new ArrayList<>()).add(node.getName());
+        unsupported(node, node.getName());
       }
       return;
     }
@@ -230,8 +355,198 @@ final class GraphWalker {
       case "Gemm" -> gemm(node, what);
       case "Add" -> addBias(node, what);
       case "Softmax", "LogSoftmax", "Sigmoid", "Tanh" -> activation(node, what);
-      default -> unsupported.computeIfAbsent(op, k -> new ArrayList<>()).add(node.getName());
+      default -> unsupported(node, node.getName());
     }
+  }
+
+  private void unsupported(NodeProto node, String label) {
+    unsupported.computeIfAbsent(node.getOpType(), k -> new ArrayList<>()).add(label);
+    unsupportedNodes.add(node);
+  }
+
+  /** The graph input that {@code value} is or equals through Identity/Cast nodes, or null. */
+  private String runtimeRoot(String value) {
+    if (scope.isRuntimeInput(value)) {
+      return value;
+    }
+    RuntimeAlias alias = runtimeAliases.get(value);
+    return alias == null ? null : alias.input();
+  }
+
+  /**
+   * Identity or Cast of a graph input that is not (yet) data, e.g. {@code Cast(lengths, to=INT32)} before an
+   * LSTM's sequence_lens, or a Cast of token ids: the result stands for the graph input itself.
+   */
+  private boolean aliasOfRuntimeInput(NodeProto node) throws OnnxImportException {
+    String op = node.getOpType();
+    if (!(op.equals("Identity") || op.equals("Cast")) || node.getInputCount() != 1 || node.getOutputCount() != 1) {
+      return false;
+    }
+    String in = node.getInput(0);
+    String root = runtimeRoot(in);
+    if (root == null) {
+      return false;
+    }
+    RuntimeAlias before = runtimeAliases.get(in);
+    int castTo = op.equals("Cast") ? (int) new NodeAttributes(node).getInt("to", 0) : before == null ? 0
+        : before.castTo();
+    String via = (before == null ? "" : before.via() + ", ") + op + " '" + node.getName() + "'";
+    runtimeAliases.put(node.getOutput(0), new RuntimeAlias(root, castTo, via));
+    return true;
+  }
+
+  /**
+   * A reshaping node on the float graph input before any layer, such as the Transpose a {@code batch_first=True}
+   * PyTorch export puts before its first LSTM: the input becomes the data path, with its time and batch axes
+   * still unnamed (the recurrent node's layout names them) and its declared last dimension as the features.
+   */
+  private boolean startAtReshape(NodeProto node) throws OnnxImportException {
+    String op = node.getOpType();
+    String in = RecurrentNode.input(node, 0);
+    if (!Set.of("Transpose", "Squeeze", "Unsqueeze", "Reshape", "Flatten").contains(op) || dataInput != null
+        || pendingInput != null || !scope.isRuntimeInput(in)) {
+      return false;
+    }
+    ValueInfoProto info = scope.graph.getInputList().stream().filter(v -> v.getName().equals(in)).findFirst()
+        .orElse(null);
+    if (info == null || !info.getType().hasTensorType() || info.getType().getTensorType().getElemType() != FLOAT
+        || info.getType().getTensorType().getShape().getDimCount() != 3
+        || !info.getType().getTensorType().getShape().getDim(2).hasDimValue()) {
+      return false; // left to the operator report
+    }
+    int features = (int) info.getType().getTensorType().getShape().getDim(2).getDimValue();
+    // The data input once a recurrent layer reads the result (it could also be, say, an initial state input).
+    pendingInput = in;
+    produce(in, StreamShape.of(false, List.of(new Tag('A', -1)), List.of(new Tag('B', -1)),
+        List.of(new Tag('F', features))));
+    visitStream(node, NodeAttributes.describe(node));
+    return true;
+  }
+
+  /**
+   * Handles a node that reads final states and no other data: it reshapes, concatenates or picks from them
+   * (h_n = Concat(Y_h of each layer), h_n[-1] = Gather(h_n, -1)), or computes something from them that is not
+   * part of the Rill model. Returns false when the node belongs on the data path instead: a Dense layer or
+   * activation applied to the final hidden state of the last layer (many-to-one).
+   */
+  private boolean stateNode(NodeProto node) throws OnnxImportException {
+    String op = node.getOpType();
+    List<String> ins = node.getInputList().stream().filter(n -> !n.isEmpty()).toList();
+    boolean allStreams = true;
+    StateValue first = null;
+    for (String in : ins) {
+      if (streams.containsKey(in) && !states.containsKey(in)) {
+        return false; // mixes final states with per-step data: left to the data path, which reports it
+      }
+      if (states.containsKey(in)) {
+        first = first == null ? states.get(in) : first;
+        allStreams &= streams.containsKey(in);
+      }
+    }
+    if (DATA_OPS.contains(op) && allStreams) {
+      return false;
+    }
+    String what = NodeAttributes.describe(node);
+    String in0 = RecurrentNode.input(node, 0);
+    StateValue result = new StateValue("value computed from the " + first.description() + " by " + what, null);
+    if (STATE_PLUMBING.contains(op) && states.containsKey(in0)) {
+      StateValue source = states.get(in0);
+      result = new StateValue(source.description(), null);
+      switch (op) {
+        case "Identity", "Dropout" -> {
+          result = source;
+          followAsData(node, what);
+        }
+        case "Concat" -> result = concatStates(node, ins);
+        case "Gather" -> {
+          StateEntry picked = pickState(node, source);
+          if (picked != null) {
+            result = new StateValue(picked.describe(), null);
+            if (picked.stream() != null && streams.containsKey(picked.stream())) {
+              // The final hidden state of a forward layer: data if it leads to the graph output.
+              StreamShape s = streams.get(picked.stream());
+              List<List<Tag>> axes = new ArrayList<>(s.axes());
+              axes.remove(0);
+              streams.put(firstOutput(node), new StreamShape(axes, true));
+              streamLayer.put(firstOutput(node), streamLayer.get(picked.stream()));
+            }
+          }
+        }
+        default -> {
+          String reason = followAsData(node, what);
+          if (reason != null) {
+            result = new StateValue(source.description() + " (reshaped by " + what + ", which the importer cannot "
+                + "follow as data: " + reason + ")", null);
+          }
+        }
+      }
+    }
+    for (String out : node.getOutputList()) {
+      if (!out.isEmpty()) {
+        states.put(out, result);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Follows a reshaping node on the final hidden state of a forward layer, which may lead to the model output
+   * (many-to-one). Returns null, or why it cannot be followed: then the result is only a final state, which does
+   * not fail the import unless the graph output needs it.
+   */
+  private String followAsData(NodeProto node, String what) {
+    if (!streams.containsKey(RecurrentNode.input(node, 0))) {
+      return null;
+    }
+    try {
+      visitStream(node, what);
+      return null;
+    } catch (OnnxImportException e) {
+      return e.getMessage();
+    }
+  }
+
+  /** The data-path handling of a reshaping node. */
+  private void visitStream(NodeProto node, String what) throws OnnxImportException {
+    switch (node.getOpType()) {
+      case "Identity", "Dropout" -> passThrough(node, streamOf(node, 0, what));
+      case "Transpose" -> transpose(node, what);
+      case "Squeeze" -> squeeze(node, what);
+      case "Unsqueeze" -> unsqueeze(node, what);
+      case "Reshape" -> reshape(node, what);
+      case "Flatten" -> flatten(node, what);
+      default -> { }
+    }
+  }
+
+  /** Concat of whole Y_h (or Y_c) values on axis 0, as PyTorch builds h_n of a stack: the slices in order. */
+  private StateValue concatStates(NodeProto node, List<String> ins) throws OnnxImportException {
+    long axis = new NodeAttributes(node).getInt("axis", 0);
+    List<StateEntry> entries = new ArrayList<>();
+    for (String in : ins) {
+      StateValue v = states.get(in);
+      if (v == null || v.entries() == null || (axis != 0 && axis != -3)) {
+        return new StateValue("value concatenated from final states by " + NodeAttributes.describe(node), null);
+      }
+      entries.addAll(v.entries());
+    }
+    return new StateValue("final states of recurrent layers " + entries.stream().map(StateEntry::layer).distinct()
+        .toList() + " stacked on axis 0 (h_n / c_n)", List.copyOf(entries));
+  }
+
+  /** The slice that Gather(state, constant scalar i, axis 0) picks, or null if it is not such a Gather. */
+  private StateEntry pickState(NodeProto node, StateValue source) throws OnnxImportException {
+    long axis = new NodeAttributes(node).getInt("axis", 0);
+    ConstTensor idx = folder.tryFold(RecurrentNode.input(node, 1), scope);
+    if (source.entries() == null || axis != 0 || idx == null || idx.rank() != 0) {
+      return null;
+    }
+    long i = idx.longAt(0);
+    int n = source.entries().size();
+    if (i < -n || i >= n) {
+      return null;
+    }
+    return source.entries().get((int) (i < 0 ? i + n : i));
   }
 
   private static String firstOutput(NodeProto node) {
@@ -478,14 +793,24 @@ final class GraphWalker {
     String x = rn.x();
     int d = rn.directions();
     if (!streams.containsKey(x)) {
-      if (!scope.isRuntimeInput(x)) {
+      String root = runtimeRoot(x);
+      if (root == null) {
         throw new OnnxImportException(what + ": input X ('" + x + "') is neither a graph input nor the output "
-            + "of a layer Rill can run");
+            + "of a layer Rill can run" + (states.containsKey(x) ? " (it is a " + states.get(x).description()
+            + ", not a sequence)" : ""));
       }
-      useInput(x, false, rn.inputSize(), what);
+      RuntimeAlias alias = runtimeAliases.get(x);
+      if (alias != null && alias.castTo() != 0 && alias.castTo() != FLOAT && alias.castTo() != DOUBLE) {
+        throw new OnnxImportException(what + ": X reads graph input '" + root + "' through " + alias.via()
+            + ", a Cast to ONNX type " + alias.castTo() + "; Rill computes in float32 and cannot reproduce it");
+      }
+      useInput(root, false, rn.inputSize(), what);
       Tag a = new Tag('A', -1);
       Tag b = new Tag('B', -1);
       produce(x, StreamShape.of(false, List.of(a), List.of(b), List.of(new Tag('F', rn.inputSize()))));
+    }
+    if (dataInput == null && pendingInput != null && streams.containsKey(x)) {
+      useInput(pendingInput, false, rn.inputSize(), what);
     }
     requireCurrent(x, what + ": X");
     StreamShape s = streams.get(x);
@@ -519,17 +844,34 @@ final class GraphWalker {
     } else {
       produce(rn.y(), StreamShape.of(false, List.of(n), List.of(t), List.of(dt), List.of(h)));
     }
+    boolean forward = d == 1 && rn.direction() == dev.rill.format.proto.Direction.FORWARD;
     if (!rn.yH().isEmpty()) {
-      if (d == 1 && rn.direction() == dev.rill.format.proto.Direction.FORWARD) {
+      if (forward) {
         // Y_h of a forward layer equals its output at the last step.
         produce(rn.yH(), rn.layout() == 0 ? StreamShape.of(true, List.of(dt), List.of(n), List.of(h))
             : StreamShape.of(true, List.of(n), List.of(dt), List.of(h)));
       }
-      stateOutputs.put(rn.yH(), "final hidden state of recurrent layer " + index + " (State.hidden(" + index + "))");
+      states.put(rn.yH(), stateOf(rn, index, false, forward ? rn.yH() : null));
     }
     if (!rn.yC().isEmpty()) {
-      stateOutputs.put(rn.yC(), "final cell state of recurrent layer " + index + " (State.cell(" + index + "))");
+      states.put(rn.yC(), stateOf(rn, index, true, null));
     }
+  }
+
+  private static StateValue stateOf(RecurrentNode rn, int layer, boolean cell, String stream) {
+    int d = rn.directions();
+    String kind = d == 2 ? "bidirectional" : rn.direction() == dev.rill.format.proto.Direction.REVERSE ? "reverse"
+        : "forward";
+    String description = "final " + (cell ? "cell" : "hidden") + " state " + (cell ? "Y_c" : "Y_h")
+        + " of recurrent layer " + layer + " (" + kind + ", State." + (cell ? "cell" : "hidden") + "(" + layer + "))";
+    if (rn.layout() != 0) {
+      return new StateValue(description, null); // [N, D, H]: axis 0 is the batch, not the directions
+    }
+    List<StateEntry> entries = new ArrayList<>();
+    for (int i = 0; i < d; i++) {
+      entries.add(new StateEntry(layer, d == 2 ? (i == 0 ? "forward" : "backward") : kind, cell, stream));
+    }
+    return new StateValue(description, List.copyOf(entries));
   }
 
   /** Resolves an unbound sequence axis (A or B of the graph input) to time or batch everywhere. */
@@ -559,9 +901,20 @@ final class GraphWalker {
     String role = name.equals(rn.sequenceLens()) ? "sequence_lens" : name.equals(rn.initialH()) ? "initial_h"
         : "initial_c";
     int index = (int) layers.stream().filter(l -> l instanceof Recurrent).count();
-    if (scope.isRuntimeInput(name)) {
-      notes.put("onnx.layer." + index + "." + role, "graph input '" + name + "'");
+    String root = runtimeRoot(name);
+    if (root != null) {
+      RuntimeAlias alias = runtimeAliases.get(name);
+      notes.put("onnx.layer." + index + "." + role, "graph input '" + root + "'"
+          + (alias == null ? "" : " through " + alias.via()) + " (pass it at run time)");
+      if (role.equals("sequence_lens")) {
+        lengthInputs.add(root);
+      }
       return;
+    }
+    if (states.containsKey(name)) {
+      throw new OnnxImportException(what + ": " + role + " ('" + name + "') is the " + states.get(name).description()
+          + "; a Rill model's layers all start from the state the caller passes (zeros by default), so a layer "
+          + "cannot start from another layer's final state. Import the layers as separate models with --node NAME");
     }
     if (derived.contains(name)) {
       notes.put("onnx.layer." + index + "." + role, "computed from shapes ('" + name + "'): "
@@ -570,9 +923,13 @@ final class GraphWalker {
     }
     ConstTensor c = folder.tryFold(name, scope);
     if (c == null) {
-      throw new OnnxImportException(what + ": " + role + " ('" + name + "') is computed in the graph by "
-          + folder.nonConstantCause(name, scope) + "; Rill takes it at run time (SequenceBatch.withLengths / "
-          + "withInitialState) instead");
+      NodeProto producer = scope.producer(name);
+      throw new OnnxImportException(what + ": " + role + " ('" + name + "') is computed in the graph"
+          + (producer == null ? "" : " by " + NodeAttributes.describe(producer)) + " from "
+          + folder.nonConstantCause(name, scope) + "; Rill takes " + role + " at run time ("
+          + (role.equals("sequence_lens") ? "SequenceBatch.withLengths" : "SequenceBatch.withInitialState")
+          + "), so the importer accepts it only as a graph input, directly or through Identity or Cast: compute it "
+          + "outside the model");
     }
     if (!role.equals("sequence_lens")) {
       for (int i = 0; i < c.size(); i++) {
@@ -595,7 +952,7 @@ final class GraphWalker {
       // Embedding: Gather(weight initializer [vocab, dim], token ids)
       ConstTensor weight = folder.tryFold(data, scope);
       if (weight == null || weight.rank() != 2 || axis != 0) {
-        unsupported.computeIfAbsent("Gather", k -> new ArrayList<>()).add(node.getName());
+        unsupported(node, node.getName());
         return;
       }
       int vocab = (int) weight.dim(0);
@@ -604,7 +961,13 @@ final class GraphWalker {
       if (streams.containsKey(indices)) {
         ids = streams.get(indices);
       } else {
-        useInput(indices, true, vocab, what);
+        String root = runtimeRoot(indices);
+        RuntimeAlias alias = runtimeAliases.get(indices);
+        if (alias != null && alias.castTo() != 0 && alias.castTo() != INT32 && alias.castTo() != INT64) {
+          throw new OnnxImportException(what + ": the token ids come from graph input '" + root + "' through "
+              + alias.via() + ", a Cast to ONNX type " + alias.castTo() + "; only integer casts are supported");
+        }
+        useInput(root == null ? indices : root, true, vocab, what);
         ids = StreamShape.of(false, List.of(new Tag('A', -1)), List.of(new Tag('B', -1)));
       }
       requireCurrent(indices, what);
@@ -622,7 +985,7 @@ final class GraphWalker {
     ConstTensor idx = folder.tryFold(indices, scope);
     int a = (int) ConstantFolder.normalizeAxis(axis, s.rank(), what);
     if (idx == null || idx.size() != 1 || idx.rank() != 0 || idx.longAt(0) != -1 || !s.axisIs(a, 'T')) {
-      unsupported.computeIfAbsent("Gather", k -> new ArrayList<>()).add(node.getName());
+      unsupported(node, node.getName());
       return;
     }
     List<List<Tag>> axes = new ArrayList<>(s.axes());
@@ -699,7 +1062,7 @@ final class GraphWalker {
     Dense dense = lastDense(data);
     ConstTensor c = folder.tryFold(other, scope);
     if (dense == null || dense.bias != null || dense.activation != OutputActivation.NONE || c == null) {
-      unsupported.computeIfAbsent("Add", k -> new ArrayList<>()).add(node.getName() + " (not a bias after MatMul)");
+      unsupported(node, node.getName() + " (not a bias after MatMul)");
       return;
     }
     dense.bias = broadcastBias(c, dense.out, what);
@@ -712,7 +1075,7 @@ final class GraphWalker {
     Dense dense = lastDense(data);
     String op = node.getOpType();
     if (dense == null || dense.activation != OutputActivation.NONE) {
-      unsupported.computeIfAbsent(op, k -> new ArrayList<>()).add(node.getName() + " (only after a dense layer)");
+      unsupported(node, node.getName() + " (only after a dense layer)");
       return;
     }
     if (op.equals("Softmax") || op.equals("LogSoftmax")) {

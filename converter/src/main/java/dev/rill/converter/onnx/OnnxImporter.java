@@ -35,10 +35,13 @@ import java.util.Set;
  * weights are folded from whatever constants they need. The rest of the graph is left to the user.
  *
  * <p>Initial states and sequence lengths are not part of a Rill model: when a recurrent node takes
- * {@code initial_h}, {@code initial_c} or {@code sequence_lens} from a graph input, the metadata key
- * {@code onnx.layer.<k>.<input>} records it, and the caller passes the values at run time
- * ({@code SequenceBatch.withInitialState}, {@code withLengths}). A non-zero constant initial state is refused.
- * The metadata also records the source file ({@code source}), producer and opset, and the node of each layer.
+ * {@code initial_h}, {@code initial_c} or {@code sequence_lens} from a graph input (directly or through Identity
+ * and Cast nodes), the metadata key {@code onnx.layer.<k>.<input>} records it, and the caller passes the values at
+ * run time ({@code SequenceBatch.withInitialState}, {@code withLengths}). A non-zero constant initial state is
+ * refused. Final-state graph outputs (Y_h, Y_c, PyTorch's h_n/c_n) are recorded as {@code onnx.output.<name>},
+ * not taken for data; the final hidden state of a forward last layer is the output only when nothing else is
+ * (many-to-one; see the package documentation). The metadata also records the source file ({@code source}),
+ * producer and opset, and the node of each layer.
  */
 public final class OnnxImporter {
 

@@ -19,7 +19,9 @@
  *       gate is the complement of Rill's (negated weights). This needs an update activation of Sigmoid or
  *       HardSigmoid (alpha &gt; 0) and no clip; other minimal GRUs are refused with a message naming the layer.
  *   <li>{@link dev.rill.converter.onnx.export.ExportOptions} adds initial-state inputs, a {@code sequence_lens}
- *       input, and final-state outputs (on by default).
+ *       input, and final-state outputs (on by default). {@code OnnxImporter} reads every variant back, taking the
+ *       final-state outputs for what they are, except {@code sequence_lens} together with Dense layers: the mask
+ *       the exporter then adds after them is out of the importer's scope.
  * </ul>
  *
  * <p>The ORT-oracle tests ({@code dev.rill.tests.OnnxExportOracleTest}) run exported models in ONNX Runtime Java
