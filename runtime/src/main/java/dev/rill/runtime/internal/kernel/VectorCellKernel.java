@@ -1,0 +1,472 @@
+package dev.rill.runtime.internal.kernel;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The fused cell of the vector kernels. The hidden units are split into blocks of {@link VectorShapes#BLOCK}
+ * (two float vectors); for one block, one pass over the {@link Panel}s of W and R computes the
+ * pre-activations of all its gates from [x, h] into a few vectors of L1-resident scratch, starting from the
+ * pre-summed biases, and then the nonlinearities and the state update of the block run before the next
+ * block starts. No full-size gate vector is ever written.
+ *
+ * <p>The slots of the panels are the gates in an order chosen per cell so that each pass covers contiguous
+ * slots:
+ * <ul>
+ *   <li>LSTM i, o, f, c; minimal GRU u, c; RNN the single gate: one pass over x, one over h.
+ *   <li>GRU with linear_before_reset z, r, h: x for all three, h for z and r, and a separate pass of h over
+ *       the h gate into its own scratch slot started from {@code Rb_h}, so that the candidate is
+ *       {@code g(Wx + Wb + r * (R h + Rb))}.
+ *   <li>Textbook GRU z, h, r, in two phases: phase 0 computes r and writes {@code r * h} of its units into
+ *       a shared [n, H] buffer; phase 1 computes z from [x, h] and the candidate from [x, r * h].
+ * </ul>
+ * The new h is written to a separate buffer (other blocks still read the old one) and copied back at the
+ * end of the step; c is updated in place. {@link #step} runs exactly the code of {@link #stepRange} over the
+ * unit range [0, H), so any split across threads gives bitwise the same result.
+ *
+ * <p>Sigmoid and tanh are vectorised ({@link VectorMath}); a cell with any other activation, such as Relu or
+ * HardSigmoid, computes its pre-activations the same way and applies the scalar definitions per unit.
+ */
+final class VectorCellKernel implements CellKernel {
+
+  private static final long F = Float.BYTES;
+  private static final int B = VectorShapes.BLOCK;
+  private static final int L = VectorShapes.LANES;
+  private static final long VB = VectorShapes.VECTOR_BYTES;
+  private static final long SLOT = (long) B * F;
+  /** Gate scratch of one block: at most four slots. */
+  private static final long GATE_SCRATCH = 4 * SLOT;
+
+  private final CellSpec spec;
+  private final CellKind kind;
+  private final int inputSize;
+  private final int hidden;
+  private final int gates;
+  private final int blocks;
+  private final boolean lbr;
+  /** The canonical gate of each panel slot. */
+  private final int[] order;
+  private final Panel w;
+  private final Panel r;
+  /** Per block, {@code biasSlots} slots of B floats: the panel order, then Rb_h for the lbr GRU. */
+  private final MemorySegment bias;
+  private final int biasSlots;
+  /** Per block, three slots (i, o, f) of B floats, or null. */
+  private final MemorySegment peepholes;
+  private final ActivationFunction functionF;
+  private final ActivationFunction functionG;
+  private final ActivationFunction functionH;
+  private final int codeF;
+  private final int codeG;
+  private final int codeH;
+  private final boolean vectorActivations;
+  private final boolean inputForget;
+  private final boolean hasClip;
+  private final float clip;
+
+  VectorCellKernel(CellSpec spec, WeightPrecision precision, Arena arena) {
+    this.spec = spec;
+    this.kind = spec.kind();
+    this.inputSize = spec.inputSize();
+    this.hidden = spec.hiddenSize();
+    this.gates = kind.gates();
+    this.blocks = (hidden + B - 1) / B;
+    this.lbr = kind == CellKind.GRU && spec.linearBeforeReset();
+    this.order = switch (kind) {
+      case LSTM -> new int[] {0, 1, 2, 3};
+      case GRU -> lbr ? new int[] {0, 1, 2} : new int[] {0, 2, 1};
+      case MINIMAL_GRU -> new int[] {0, 1};
+      case RNN -> new int[] {0};
+    };
+    int gateRows = gates * hidden;
+    Panel.RowMap map = (block, slot, unit) -> {
+      int j = block * B + unit;
+      return j < hidden ? order[slot] * hidden + j : -1;
+    };
+    this.w = Panel.pack(spec.w(), gateRows, inputSize, blocks, gates, B, map, precision, arena);
+    this.r = Panel.pack(spec.r(), gateRows, hidden, blocks, gates, B, map, precision, arena);
+    this.biasSlots = lbr ? gates + 1 : gates;
+    this.bias = OffHeap.floats(arena, (long) blocks * biasSlots * B);
+    for (int b = 0; b < blocks; b++) {
+      for (int p = 0; p < biasSlots; p++) {
+        for (int u = 0; u < B; u++) {
+          int j = b * B + u;
+          if (j >= hidden) {
+            continue;
+          }
+          float value;
+          if (lbr && p == 3) {
+            value = spec.rb()[2 * hidden + j];
+          } else if (lbr && order[p] == 2) {
+            value = spec.wb()[2 * hidden + j];
+          } else {
+            int row = order[p] * hidden + j;
+            value = spec.wb()[row] + spec.rb()[row];
+          }
+          bias.setAtIndex(JAVA_FLOAT, ((long) b * biasSlots + p) * B + u, value);
+        }
+      }
+    }
+    if (spec.peepholes() != null) {
+      this.peepholes = OffHeap.floats(arena, (long) blocks * 3 * B);
+      for (int b = 0; b < blocks; b++) {
+        for (int p = 0; p < 3; p++) {
+          for (int u = 0; u < B && b * B + u < hidden; u++) {
+            peepholes.setAtIndex(JAVA_FLOAT, ((long) b * 3 + p) * B + u, spec.peepholes()[p * hidden + b * B + u]);
+          }
+        }
+      }
+    } else {
+      this.peepholes = null;
+    }
+    this.functionF = spec.activations().get(0);
+    this.functionG = spec.activations().size() > 1 ? spec.activations().get(1) : null;
+    this.functionH = spec.activations().size() > 2 ? spec.activations().get(2) : null;
+    this.codeF = VectorMath.code(functionF);
+    this.codeG = VectorMath.code(functionG);
+    this.codeH = VectorMath.code(functionH);
+    this.vectorActivations = codeF >= 0 && codeG >= 0 && codeH >= 0;
+    this.inputForget = spec.inputForget();
+    this.hasClip = spec.hasClip();
+    this.clip = spec.clip();
+  }
+
+  @Override
+  public CellSpec spec() {
+    return spec;
+  }
+
+  // ---------------------------------------------------------------------------------------------- sizes
+
+  @Override
+  public long scratchBytes(int n) {
+    // Gate scratch of one block, then the new h [n, H] and the shared r * h [n, H].
+    return GATE_SCRATCH + 2L * n * hidden * F;
+  }
+
+  @Override
+  public boolean supportsRanges() {
+    return true;
+  }
+
+  @Override
+  public int unitBlock() {
+    return B;
+  }
+
+  @Override
+  public long rangeScratchBytes(int n, int units) {
+    return GATE_SCRATCH;
+  }
+
+  // ---------------------------------------------------------------------------------------------- steps
+
+  @Override
+  public void step(MemorySegment x, long xOffset, MemorySegment h, long hOffset, MemorySegment c, long cOffset,
+      int n, MemorySegment scratch) {
+    long hNext = GATE_SCRATCH;
+    long shared = hNext + (long) n * hidden * F;
+    for (int phase = 0; phase < rangePhases(); phase++) {
+      range(phase, false, x, xOffset, h, hOffset, scratch, hNext, c, cOffset, n, 0, hidden, scratch, shared,
+          scratch);
+    }
+    MemorySegment.copy(scratch, hNext, h, hOffset, (long) n * hidden * F);
+  }
+
+  @Override
+  public void stepRange(int phase, MemorySegment x, long xOffset, MemorySegment h, long hOffset,
+      MemorySegment hNext, long hNextOffset, MemorySegment c, long cOffset, int n, int unitFrom, int unitTo,
+      MemorySegment shared, MemorySegment scratch) {
+    range(phase, false, x, xOffset, h, hOffset, hNext, hNextOffset, c, cOffset, n, unitFrom, unitTo, shared, 0,
+        scratch);
+  }
+
+  @Override
+  public void stepProjected(MemorySegment proj, long projOffset, MemorySegment h, long hOffset, MemorySegment c,
+      long cOffset, int n, MemorySegment scratch) {
+    long hNext = GATE_SCRATCH;
+    long shared = hNext + (long) n * hidden * F;
+    for (int phase = 0; phase < rangePhases(); phase++) {
+      range(phase, true, proj, projOffset, h, hOffset, scratch, hNext, c, cOffset, n, 0, hidden, scratch, shared,
+          scratch);
+    }
+    MemorySegment.copy(scratch, hNext, h, hOffset, (long) n * hidden * F);
+  }
+
+  /**
+   * One phase for the units [from, to) of n streams. {@code in} is x [n, X], or with {@code projected} the
+   * projections [n, G*H] of {@link #projectInputs}. The gate scratch is at offset 0 of {@code gateScratch}.
+   */
+  private void range(int phase, boolean projected, MemorySegment in, long inOffset, MemorySegment h,
+      long hOffset, MemorySegment hNext, long hNextOffset, MemorySegment c, long cOffset, int n, int from, int to,
+      MemorySegment shared, long sharedOffset, MemorySegment gateScratch) {
+    long inRowBytes = (projected ? (long) gates * hidden : inputSize) * F;
+    long stateRowBytes = (long) hidden * F;
+    for (int b = from / B; b * B < to; b++) {
+      int valid = Math.min(B, to - b * B);
+      long unitBytes = (long) b * B * F;
+      for (int s = 0; s < n; s++) {
+        long inRow = inOffset + s * inRowBytes;
+        long hRow = hOffset + s * stateRowBytes;
+        long out = hNextOffset + s * stateRowBytes + unitBytes;
+        switch (kind) {
+          case LSTM -> {
+            input(projected, in, inRow, b, 0, 8, valid, gateScratch, 0);
+            gemv(r, 8, b, 0, h, hRow, gateScratch, 0);
+            lstmUpdate(gateScratch, c, cOffset + s * stateRowBytes + unitBytes, hNext, out, b,
+                valid);
+          }
+          case GRU -> {
+            if (lbr) {
+              input(projected, in, inRow, b, 0, 6, valid, gateScratch, 0);
+              gemv(r, 4, b, 0, h, hRow, gateScratch, 0);
+              PanelGemv.run(r, 2, b, 2, h, hRow, bias, biasOffset(b, 3), gateScratch, 3 * SLOT);
+              gruUpdate(gateScratch, 0, 2 * SLOT, 3 * SLOT, h, hRow + unitBytes, hNext, out, valid);
+            } else if (phase == 0) {
+              input(projected, in, inRow, b, 2, 2, valid, gateScratch, 2 * SLOT);
+              gemv(r, 2, b, 2, h, hRow, gateScratch, 2 * SLOT);
+              resetState(gateScratch, 2 * SLOT, h, hRow + unitBytes, shared,
+                  sharedOffset + s * stateRowBytes + unitBytes, valid);
+            } else {
+              input(projected, in, inRow, b, 0, 4, valid, gateScratch, 0);
+              gemv(r, 2, b, 0, h, hRow, gateScratch, 0);
+              gemv(r, 2, b, 1, shared, sharedOffset + s * stateRowBytes, gateScratch, SLOT);
+              gruUpdate(gateScratch, 0, SLOT, -1, h, hRow + unitBytes, hNext, out, valid);
+            }
+          }
+          case MINIMAL_GRU -> {
+            input(projected, in, inRow, b, 0, 4, valid, gateScratch, 0);
+            gemv(r, 4, b, 0, h, hRow, gateScratch, 0);
+            minimalGruUpdate(gateScratch, h, hRow + unitBytes, hNext, out, valid);
+          }
+          case RNN -> {
+            input(projected, in, inRow, b, 0, 2, valid, gateScratch, 0);
+            gemv(r, 2, b, 0, h, hRow, gateScratch, 0);
+            rnnUpdate(gateScratch, hNext, out, valid);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Fills {@code vectors / 2} gate slots starting at panel slot {@code slot}: the biases plus W x, or the
+   * precomputed projections.
+   */
+  private void input(boolean projected, MemorySegment in, long inRow, int block, int slot, int vectors, int valid,
+      MemorySegment gateScratch, long at) {
+    if (projected) {
+      for (int p = slot; p < slot + vectors / 2; p++) {
+        long from = inRow + ((long) order[p] * hidden + (long) block * B) * F;
+        MemorySegment.copy(in, from, gateScratch, at + (p - slot) * SLOT, valid * F);
+      }
+    } else {
+      PanelGemv.run(w, vectors, block, slot, in, inRow, bias, biasOffset(block, slot), gateScratch, at);
+    }
+  }
+
+  /** Adds R·state over {@code vectors} vectors of gate rows into the gate scratch at {@code at}. */
+  private static void gemv(Panel panel, int vectors, int block, int slot, MemorySegment state, long stateRow,
+      MemorySegment gateScratch, long at) {
+    PanelGemv.run(panel, vectors, block, slot, state, stateRow, gateScratch, at, gateScratch, at);
+  }
+
+  private long biasOffset(int block, int slot) {
+    return ((long) block * biasSlots + slot) * SLOT;
+  }
+
+  // ------------------------------------------------------------------------------------- projections
+
+  @Override
+  public void projectInputs(MemorySegment x, long xOffset, int rows, MemorySegment proj, long projOffset) {
+    long xRowBytes = (long) inputSize * F;
+    long projRowBytes = (long) gates * hidden * F;
+    int row = 0;
+    for (; row + 4 <= rows; row += 4) {
+      for (int b = 0; b < blocks; b++) {
+        int valid = Math.min(B, hidden - b * B);
+        for (int p = 0; p < gates; p++) {
+          PanelGemv.tile4(w, b, p, x, xOffset + row * xRowBytes, xRowBytes, bias, biasOffset(b, p), proj,
+              projOffset + row * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F, projRowBytes, valid);
+        }
+      }
+    }
+    for (; row < rows; row++) {
+      for (int b = 0; b < blocks; b++) {
+        int valid = Math.min(B, hidden - b * B);
+        for (int p = 0; p < gates; p++) {
+          PanelGemv.run(w, 2, b, p, x, xOffset + row * xRowBytes, bias, biasOffset(b, p), proj,
+              projOffset + row * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F, valid);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------- state updates
+
+  private void lstmUpdate(MemorySegment g, MemorySegment c, long cAt,
+      MemorySegment hOut, long outAt, int block, int valid) {
+    if (!vectorActivations) {
+      for (int u = 0; u < valid; u++) {
+        lstmUnit(g, u, c, cAt + u * F, hOut, outAt + u * F, block);
+      }
+      return;
+    }
+    for (int v = 0; v * L < valid; v++) {
+      lstmLanes(g, v * VB, c, cAt + v * VB, hOut, outAt + v * VB,
+          peepholes == null ? 0 : (long) block * 3 * SLOT + v * VB, valid - v * L);
+    }
+  }
+
+  private void lstmLanes(MemorySegment g, long at, MemorySegment c, long cAt, MemorySegment hOut, long outAt,
+      long peepAt, int lanes) {
+    FloatVector preI = VectorShapes.load(g, at);
+    FloatVector preF = VectorShapes.load(g, at + 2 * SLOT);
+    FloatVector cPrev = VectorShapes.load(c, cAt, lanes);
+    if (peepholes != null) {
+      preI = VectorShapes.load(peepholes, peepAt).fma(cPrev, preI);
+      preF = VectorShapes.load(peepholes, peepAt + 2 * SLOT).fma(cPrev, preF);
+    }
+    FloatVector i = VectorMath.apply(codeF, VectorMath.clip(preI, hasClip, clip));
+    FloatVector f = inputForget ? i.neg().add(1f) : VectorMath.apply(codeF, VectorMath.clip(preF, hasClip, clip));
+    FloatVector candidate = VectorMath.apply(codeG, VectorMath.clip(VectorShapes.load(g, at + 3 * SLOT), hasClip,
+        clip));
+    FloatVector cNew = f.mul(cPrev).add(i.mul(candidate));
+    VectorShapes.store(cNew, c, cAt, lanes);
+    lstmOutput(g, at + SLOT, cNew, hOut, outAt, peepAt, lanes);
+  }
+
+  /** The output gate and the new h; split from {@link #lstmLanes} to keep each method small for C2. */
+  private void lstmOutput(MemorySegment g, long oAt, FloatVector cNew, MemorySegment hOut, long outAt,
+      long peepAt, int lanes) {
+    FloatVector preO = VectorShapes.load(g, oAt);
+    if (peepholes != null) {
+      preO = VectorShapes.load(peepholes, peepAt + SLOT).fma(cNew, preO);
+    }
+    FloatVector o = VectorMath.apply(codeF, VectorMath.clip(preO, hasClip, clip));
+    VectorShapes.store(o.mul(VectorMath.apply(codeH, cNew)), hOut, outAt, lanes);
+  }
+
+  /** The scalar LSTM update of one unit, for activations without a vector form. */
+  private void lstmUnit(MemorySegment g, int u, MemorySegment c, long cAt, MemorySegment hOut, long outAt,
+      int block) {
+    float preI = g.get(JAVA_FLOAT, u * F);
+    float preO = g.get(JAVA_FLOAT, SLOT + u * F);
+    float preF = g.get(JAVA_FLOAT, 2 * SLOT + u * F);
+    float preC = g.get(JAVA_FLOAT, 3 * SLOT + u * F);
+    float cPrev = c.get(JAVA_FLOAT, cAt);
+    long peepAt = (long) block * 3 * SLOT + u * F;
+    if (peepholes != null) {
+      preI += peepholes.get(JAVA_FLOAT, peepAt) * cPrev;
+      preF += peepholes.get(JAVA_FLOAT, peepAt + 2 * SLOT) * cPrev;
+    }
+    float i = functionF.apply(clip(preI));
+    float forget = inputForget ? 1f - i : functionF.apply(clip(preF));
+    float cNew = forget * cPrev + i * functionG.apply(clip(preC));
+    if (peepholes != null) {
+      preO += peepholes.get(JAVA_FLOAT, peepAt + SLOT) * cNew;
+    }
+    c.set(JAVA_FLOAT, cAt, cNew);
+    hOut.set(JAVA_FLOAT, outAt, functionF.apply(clip(preO)) * functionH.apply(cNew));
+  }
+
+  /**
+   * The GRU update: z from slot {@code zAt}, the candidate pre-activation from slot {@code hAt} plus, for
+   * linear_before_reset ({@code recurrentAt >= 0}), r (slot 1) times the recurrent term at {@code recurrentAt}.
+   */
+  private void gruUpdate(MemorySegment g, long zAt, long candidateAt, long recurrentAt, MemorySegment h,
+      long hAt, MemorySegment hOut, long outAt, int valid) {
+    if (!vectorActivations) {
+      for (int u = 0; u < valid; u++) {
+        float z = functionF.apply(clip(g.get(JAVA_FLOAT, zAt + u * F)));
+        float pre = g.get(JAVA_FLOAT, candidateAt + u * F);
+        if (recurrentAt >= 0) {
+          pre += functionF.apply(clip(g.get(JAVA_FLOAT, SLOT + u * F))) * g.get(JAVA_FLOAT, recurrentAt + u * F);
+        }
+        float candidate = functionG.apply(clip(pre));
+        float hPrev = h.get(JAVA_FLOAT, hAt + u * F);
+        hOut.set(JAVA_FLOAT, outAt + u * F, (1f - z) * candidate + z * hPrev);
+      }
+      return;
+    }
+    for (int v = 0; v * L < valid; v++) {
+      long lane = v * VB;
+      FloatVector pre = VectorShapes.load(g, candidateAt + lane);
+      if (recurrentAt >= 0) {
+        FloatVector reset = VectorMath.apply(codeF, VectorMath.clip(VectorShapes.load(g, SLOT + lane), hasClip, clip));
+        pre = reset.fma(VectorShapes.load(g, recurrentAt + lane), pre);
+      }
+      gruLanes(VectorShapes.load(g, zAt + lane), pre, h, hAt + lane, hOut, outAt + lane, valid - v * L);
+    }
+  }
+
+  private void gruLanes(FloatVector preZ, FloatVector preCandidate, MemorySegment h, long hAt, MemorySegment hOut,
+      long outAt, int lanes) {
+    FloatVector z = VectorMath.apply(codeF, VectorMath.clip(preZ, hasClip, clip));
+    FloatVector candidate = VectorMath.apply(codeG, VectorMath.clip(preCandidate, hasClip, clip));
+    FloatVector hPrev = VectorShapes.load(h, hAt, lanes);
+    // (1 - z) * candidate + z * hPrev
+    VectorShapes.store(z.neg().add(1f).mul(candidate).add(z.mul(hPrev)), hOut, outAt, lanes);
+  }
+
+  /** Textbook GRU phase 0: {@code shared = r * h} for the block's units. */
+  private void resetState(MemorySegment g, long rAt, MemorySegment h, long hAt, MemorySegment shared,
+      long sharedAt, int valid) {
+    if (!vectorActivations) {
+      for (int u = 0; u < valid; u++) {
+        float reset = functionF.apply(clip(g.get(JAVA_FLOAT, rAt + u * F)));
+        shared.set(JAVA_FLOAT, sharedAt + u * F, reset * h.get(JAVA_FLOAT, hAt + u * F));
+      }
+      return;
+    }
+    for (int v = 0; v * L < valid; v++) {
+      long lane = v * VB;
+      int lanes = valid - v * L;
+      FloatVector reset = VectorMath.apply(codeF, VectorMath.clip(VectorShapes.load(g, rAt + lane), hasClip, clip));
+      VectorShapes.store(reset.mul(VectorShapes.load(h, hAt + lane, lanes)), shared, sharedAt + lane, lanes);
+    }
+  }
+
+  private void minimalGruUpdate(MemorySegment g, MemorySegment h, long hAt, MemorySegment hOut, long outAt,
+      int valid) {
+    if (!vectorActivations) {
+      for (int u = 0; u < valid; u++) {
+        float gate = functionF.apply(clip(g.get(JAVA_FLOAT, u * F)));
+        float candidate = functionG.apply(clip(g.get(JAVA_FLOAT, SLOT + u * F)));
+        float hPrev = h.get(JAVA_FLOAT, hAt + u * F);
+        hOut.set(JAVA_FLOAT, outAt + u * F, gate * candidate + (1f - gate) * hPrev);
+      }
+      return;
+    }
+    for (int v = 0; v * L < valid; v++) {
+      long lane = v * VB;
+      int lanes = valid - v * L;
+      FloatVector gate = VectorMath.apply(codeF, VectorMath.clip(VectorShapes.load(g, lane), hasClip, clip));
+      FloatVector candidate = VectorMath.apply(codeG, VectorMath.clip(VectorShapes.load(g, SLOT + lane), hasClip,
+          clip));
+      FloatVector hPrev = VectorShapes.load(h, hAt + lane, lanes);
+      VectorShapes.store(gate.mul(candidate).add(gate.neg().add(1f).mul(hPrev)), hOut, outAt + lane, lanes);
+    }
+  }
+
+  private void rnnUpdate(MemorySegment g, MemorySegment hOut, long outAt, int valid) {
+    if (!vectorActivations) {
+      for (int u = 0; u < valid; u++) {
+        hOut.set(JAVA_FLOAT, outAt + u * F, functionF.apply(clip(g.get(JAVA_FLOAT, u * F))));
+      }
+      return;
+    }
+    for (int v = 0; v * L < valid; v++) {
+      long lane = v * VB;
+      FloatVector value = VectorMath.apply(codeF, VectorMath.clip(VectorShapes.load(g, lane), hasClip, clip));
+      VectorShapes.store(value, hOut, outAt + lane, valid - v * L);
+    }
+  }
+
+  private float clip(float preActivation) {
+    return hasClip ? Math.max(-clip, Math.min(clip, preActivation)) : preActivation;
+  }
+}
