@@ -62,6 +62,39 @@ final class Panel {
   }
 
   /**
+   * {@code sum over c of W[row] * src[c]} for the row at (block, slot, unit), one element at a time: for
+   * the few rows of a partial last block of a dense layer or a projection, which have no scratch to stage a
+   * whole vector in. Reads the same rounded values as the vector loops (int8: the integer sum, then the row
+   * scale).
+   */
+  float rowDot(int block, int slot, int unit, MemorySegment src, long srcOffset) {
+    long at = offset(block, slot);
+    float sum = 0f;
+    switch (precision) {
+      case FP32 -> {
+        for (int c = 0; c < columns; c++, at += columnStride) {
+          sum += data.get(JAVA_FLOAT, at + unit * 4L) * src.get(JAVA_FLOAT, srcOffset + c * 4L);
+        }
+      }
+      case BF16 -> {
+        int half = units / 2;
+        for (int c = 0; c < columns; c++, at += columnStride) {
+          int pair = data.get(JAVA_INT, at + (long) (unit % half) * 4L);
+          float w = Float.intBitsToFloat(unit < half ? pair << 16 : pair & 0xFFFF0000);
+          sum += w * src.get(JAVA_FLOAT, srcOffset + c * 4L);
+        }
+      }
+      case INT8 -> {
+        for (int c = 0; c < columns; c++, at += columnStride) {
+          sum += data.get(JAVA_BYTE, at + unit) * src.get(JAVA_FLOAT, srcOffset + c * 4L);
+        }
+        sum *= scales.get(JAVA_FLOAT, scaleOffset(block, slot) + unit * 4L);
+      }
+    }
+    return sum;
+  }
+
+  /**
    * Packs {@code matrix} ([rows, columns], row-major) into {@code blocks} blocks. {@code units} must be
    * twice the float vector length: a slot is one pair of vectors.
    */

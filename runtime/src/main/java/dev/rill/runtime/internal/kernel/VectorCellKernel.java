@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -33,12 +34,17 @@ import jdk.incubator.vector.FloatVector;
 final class VectorCellKernel implements CellKernel {
 
   private static final long F = Float.BYTES;
+  private static final ByteOrder ORDER = ByteOrder.nativeOrder();
   private static final int B = VectorShapes.BLOCK;
   private static final int L = VectorShapes.LANES;
   private static final long VB = VectorShapes.VECTOR_BYTES;
   private static final long SLOT = (long) B * F;
-  /** Gate scratch of one block: at most four slots. */
-  private static final long GATE_SCRATCH = 4 * SLOT;
+  /** Scratch slots of a partial block's old h, c and output. */
+  private static final long H_STAGE = 4 * SLOT;
+  private static final long C_STAGE = 5 * SLOT;
+  private static final long OUT_STAGE = 6 * SLOT;
+  /** Scratch of one block: at most four gate slots, then the three staging slots. */
+  private static final long GATE_SCRATCH = 7 * SLOT;
 
   private final CellSpec spec;
   private final CellKind kind;
@@ -59,9 +65,16 @@ final class VectorCellKernel implements CellKernel {
   private final ActivationFunction functionF;
   private final ActivationFunction functionG;
   private final ActivationFunction functionH;
-  private final int codeF;
-  private final int codeG;
-  private final int codeH;
+  /** Sigmoid and tanh as {@code offset + scaleOut * tanh(scaleIn * x)} per activation f, g, h. */
+  private final float scaleInF;
+  private final float scaleOutF;
+  private final float offsetF;
+  private final float scaleInG;
+  private final float scaleOutG;
+  private final float offsetG;
+  private final float scaleInH;
+  private final float scaleOutH;
+  private final float offsetH;
   private final boolean vectorActivations;
   private final boolean inputForget;
   private final boolean hasClip;
@@ -125,10 +138,19 @@ final class VectorCellKernel implements CellKernel {
     this.functionF = spec.activations().get(0);
     this.functionG = spec.activations().size() > 1 ? spec.activations().get(1) : null;
     this.functionH = spec.activations().size() > 2 ? spec.activations().get(2) : null;
-    this.codeF = VectorMath.code(functionF);
-    this.codeG = VectorMath.code(functionG);
-    this.codeH = VectorMath.code(functionH);
+    int codeF = VectorMath.code(functionF);
+    int codeG = VectorMath.code(functionG);
+    int codeH = VectorMath.code(functionH);
     this.vectorActivations = codeF >= 0 && codeG >= 0 && codeH >= 0;
+    this.scaleInF = VectorMath.scaleIn(codeF);
+    this.scaleOutF = VectorMath.scaleOut(codeF);
+    this.offsetF = VectorMath.offset(codeF);
+    this.scaleInG = VectorMath.scaleIn(codeG);
+    this.scaleOutG = VectorMath.scaleOut(codeG);
+    this.offsetG = VectorMath.offset(codeG);
+    this.scaleInH = VectorMath.scaleIn(codeH);
+    this.scaleOutH = VectorMath.scaleOut(codeH);
+    this.offsetH = VectorMath.offset(codeH);
     this.inputForget = spec.inputForget();
     this.hasClip = spec.hasClip();
     this.clip = spec.clip();
@@ -203,49 +225,79 @@ final class VectorCellKernel implements CellKernel {
   private void range(int phase, boolean projected, MemorySegment in, long inOffset, MemorySegment h,
       long hOffset, MemorySegment hNext, long hNextOffset, MemorySegment c, long cOffset, int n, int from, int to,
       MemorySegment shared, long sharedOffset, MemorySegment gateScratch) {
+    if (from >= to) {
+      return; // an empty range (a thread with no units); from may then be H, not a block boundary
+    }
     long inRowBytes = (projected ? (long) gates * hidden : inputSize) * F;
     long stateRowBytes = (long) hidden * F;
     for (int b = from / B; b * B < to; b++) {
       int valid = Math.min(B, to - b * B);
       long unitBytes = (long) b * B * F;
+      boolean staged = valid < B;
       for (int s = 0; s < n; s++) {
         long inRow = inOffset + s * inRowBytes;
         long hRow = hOffset + s * stateRowBytes;
-        long out = hNextOffset + s * stateRowBytes + unitBytes;
+        // The block's slices of the old h, of c and of the output (new h, or r * h in phase 0 of the textbook
+        // GRU). A partial last block works on copies in the scratch, so that every vector access is a whole
+        // vector and nothing outside [0, H) is read or written.
+        MemorySegment hUnits = h;
+        long hAt = hRow + unitBytes;
+        MemorySegment cUnits = c;
+        long cAt = cOffset + s * stateRowBytes + unitBytes;
+        boolean writesShared = kind == CellKind.GRU && !lbr && phase == 0;
+        MemorySegment outUnits = writesShared ? shared : hNext;
+        long outAt = (writesShared ? sharedOffset : hNextOffset) + s * stateRowBytes + unitBytes;
+        if (staged) {
+          MemorySegment.copy(h, hAt, gateScratch, H_STAGE, valid * F);
+          hUnits = gateScratch;
+          hAt = H_STAGE;
+          if (kind == CellKind.LSTM) {
+            MemorySegment.copy(c, cAt, gateScratch, C_STAGE, valid * F);
+            cUnits = gateScratch;
+            cAt = C_STAGE;
+          }
+          outUnits = gateScratch;
+          outAt = OUT_STAGE;
+        }
         switch (kind) {
           case LSTM -> {
             input(projected, in, inRow, b, 0, 8, valid, gateScratch, 0);
             gemv(r, 8, b, 0, h, hRow, gateScratch, 0);
-            lstmUpdate(gateScratch, c, cOffset + s * stateRowBytes + unitBytes, hNext, out, b,
-                valid);
+            lstmUpdate(gateScratch, cUnits, cAt, outUnits, outAt, b, valid);
           }
           case GRU -> {
             if (lbr) {
               input(projected, in, inRow, b, 0, 6, valid, gateScratch, 0);
               gemv(r, 4, b, 0, h, hRow, gateScratch, 0);
               PanelGemv.run(r, 2, b, 2, h, hRow, bias, biasOffset(b, 3), gateScratch, 3 * SLOT);
-              gruUpdate(gateScratch, 0, 2 * SLOT, 3 * SLOT, h, hRow + unitBytes, hNext, out, valid);
+              gruUpdate(gateScratch, 0, 2 * SLOT, 3 * SLOT, hUnits, hAt, outUnits, outAt, valid);
             } else if (phase == 0) {
               input(projected, in, inRow, b, 2, 2, valid, gateScratch, 2 * SLOT);
               gemv(r, 2, b, 2, h, hRow, gateScratch, 2 * SLOT);
-              resetState(gateScratch, 2 * SLOT, h, hRow + unitBytes, shared,
-                  sharedOffset + s * stateRowBytes + unitBytes, valid);
+              resetState(gateScratch, 2 * SLOT, hUnits, hAt, outUnits, outAt, valid);
             } else {
               input(projected, in, inRow, b, 0, 4, valid, gateScratch, 0);
               gemv(r, 2, b, 0, h, hRow, gateScratch, 0);
               gemv(r, 2, b, 1, shared, sharedOffset + s * stateRowBytes, gateScratch, SLOT);
-              gruUpdate(gateScratch, 0, SLOT, -1, h, hRow + unitBytes, hNext, out, valid);
+              gruUpdate(gateScratch, 0, SLOT, -1, hUnits, hAt, outUnits, outAt, valid);
             }
           }
           case MINIMAL_GRU -> {
             input(projected, in, inRow, b, 0, 4, valid, gateScratch, 0);
             gemv(r, 4, b, 0, h, hRow, gateScratch, 0);
-            minimalGruUpdate(gateScratch, h, hRow + unitBytes, hNext, out, valid);
+            minimalGruUpdate(gateScratch, hUnits, hAt, outUnits, outAt, valid);
           }
           case RNN -> {
             input(projected, in, inRow, b, 0, 2, valid, gateScratch, 0);
             gemv(r, 2, b, 0, h, hRow, gateScratch, 0);
-            rnnUpdate(gateScratch, hNext, out, valid);
+            rnnUpdate(gateScratch, outUnits, outAt, valid);
+          }
+        }
+        if (staged) {
+          long target = (writesShared ? sharedOffset : hNextOffset) + s * stateRowBytes + unitBytes;
+          MemorySegment.copy(gateScratch, OUT_STAGE, writesShared ? shared : hNext, target, valid * F);
+          if (kind == CellKind.LSTM) {
+            MemorySegment.copy(gateScratch, C_STAGE, c, cOffset + s * stateRowBytes + unitBytes, valid * F);
           }
         }
       }
@@ -289,8 +341,15 @@ final class VectorCellKernel implements CellKernel {
       for (int b = 0; b < blocks; b++) {
         int valid = Math.min(B, hidden - b * B);
         for (int p = 0; p < gates; p++) {
-          PanelGemv.tile4(w, b, p, x, xOffset + row * xRowBytes, xRowBytes, bias, biasOffset(b, p), proj,
-              projOffset + row * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F, projRowBytes, valid);
+          long at = projOffset + row * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F;
+          if (valid == B) {
+            PanelGemv.tile4(w, b, p, x, xOffset + row * xRowBytes, xRowBytes, bias, biasOffset(b, p), proj, at,
+                projRowBytes);
+          } else {
+            for (int k = 0; k < 4; k++) {
+              projectTail(x, xOffset + (row + k) * xRowBytes, b, p, valid, proj, at + k * projRowBytes);
+            }
+          }
         }
       }
     }
@@ -298,17 +357,42 @@ final class VectorCellKernel implements CellKernel {
       for (int b = 0; b < blocks; b++) {
         int valid = Math.min(B, hidden - b * B);
         for (int p = 0; p < gates; p++) {
-          PanelGemv.run(w, 2, b, p, x, xOffset + row * xRowBytes, bias, biasOffset(b, p), proj,
-              projOffset + row * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F, valid);
+          long at = projOffset + row * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F;
+          if (valid == B) {
+            PanelGemv.run(w, 2, b, p, x, xOffset + row * xRowBytes, bias, biasOffset(b, p), proj, at);
+          } else {
+            projectTail(x, xOffset + row * xRowBytes, b, p, valid, proj, at);
+          }
         }
       }
     }
   }
 
-  // ---------------------------------------------------------------------------------- state updates
+  /** The {@code valid} rows of a slot of the partial last block, one at a time (no scratch to stage a vector). */
+  private void projectTail(MemorySegment x, long xRow, int block, int slot, int valid, MemorySegment proj,
+      long at) {
+    for (int u = 0; u < valid; u++) {
+      float value = bias.get(JAVA_FLOAT, biasOffset(block, slot) + u * F) + w.rowDot(block, slot, u, x, xRow);
+      proj.set(JAVA_FLOAT, at + u * F, value);
+    }
+  }
 
-  private void lstmUpdate(MemorySegment g, MemorySegment c, long cAt,
-      MemorySegment hOut, long outAt, int block, int valid) {
+  // ---------------------------------------------------------------------------------- state updates
+  //
+  // The vector updates run as a sequence of small stages over one vector of the block, each reading and
+  // writing the L1-resident gate scratch: activate a slot in place, combine slots, store the new state.
+  // Following the rule of VectorShapes, no stage passes a vector to another method; vectors live only
+  // inside one stage. Every access is a whole vector: a partial last block works on copies in the scratch
+  // (see range), so no masks are needed.
+
+  private static final jdk.incubator.vector.VectorSpecies<Float> FLOATS = VectorShapes.FLOATS;
+
+  private void activate(MemorySegment g, long at, float scaleIn, float scaleOut, float offset) {
+    VectorMath.activate(g, at, hasClip, clip, scaleIn, scaleOut, offset);
+  }
+
+  private void lstmUpdate(MemorySegment g, MemorySegment c, long cAt, MemorySegment hOut, long outAt, int block,
+      int valid) {
     if (!vectorActivations) {
       for (int u = 0; u < valid; u++) {
         lstmUnit(g, u, c, cAt + u * F, hOut, outAt + u * F, block);
@@ -316,38 +400,66 @@ final class VectorCellKernel implements CellKernel {
       return;
     }
     for (int v = 0; v * L < valid; v++) {
-      lstmLanes(g, v * VB, c, cAt + v * VB, hOut, outAt + v * VB,
-          peepholes == null ? 0 : (long) block * 3 * SLOT + v * VB, valid - v * L);
+      long at = v * VB;
+      long peepAt = (long) block * 3 * SLOT + at;
+      if (peepholes != null) {
+        peepholeInputs(g, at, c, cAt + at, peepAt);
+      }
+      activate(g, at, scaleInF, scaleOutF, offsetF);
+      if (!inputForget) {
+        activate(g, at + 2 * SLOT, scaleInF, scaleOutF, offsetF);
+      }
+      activate(g, at + 3 * SLOT, scaleInG, scaleOutG, offsetG);
+      cellState(g, at, c, cAt + at, inputForget);
+      if (peepholes != null) {
+        peepholeOutput(g, at, peepholes, peepAt);
+      }
+      activate(g, at + SLOT, scaleInF, scaleOutF, offsetF);
+      // h = o * h_activation(c_new): activate c_new (slot c) in place, then multiply by o (slot o).
+      activateUnclipped(g, at + 3 * SLOT, scaleInH, scaleOutH, offsetH);
+      product(g, at + SLOT, g, at + 3 * SLOT, hOut, outAt + at);
     }
   }
 
-  private void lstmLanes(MemorySegment g, long at, MemorySegment c, long cAt, MemorySegment hOut, long outAt,
-      long peepAt, int lanes) {
-    FloatVector preI = VectorShapes.load(g, at);
-    FloatVector preF = VectorShapes.load(g, at + 2 * SLOT);
-    FloatVector cPrev = VectorShapes.load(c, cAt, lanes);
-    if (peepholes != null) {
-      preI = VectorShapes.load(peepholes, peepAt).fma(cPrev, preI);
-      preF = VectorShapes.load(peepholes, peepAt + 2 * SLOT).fma(cPrev, preF);
-    }
-    FloatVector i = VectorMath.apply(codeF, VectorMath.clip(preI, hasClip, clip));
-    FloatVector f = inputForget ? i.neg().add(1f) : VectorMath.apply(codeF, VectorMath.clip(preF, hasClip, clip));
-    FloatVector candidate = VectorMath.apply(codeG, VectorMath.clip(VectorShapes.load(g, at + 3 * SLOT), hasClip,
-        clip));
-    FloatVector cNew = f.mul(cPrev).add(i.mul(candidate));
-    VectorShapes.store(cNew, c, cAt, lanes);
-    lstmOutput(g, at + SLOT, cNew, hOut, outAt, peepAt, lanes);
+  /** Activates without the clip (the LSTM's h activation of c is not clipped). */
+  private static void activateUnclipped(MemorySegment g, long at, float scaleIn, float scaleOut, float offset) {
+    VectorMath.activate(g, at, false, Float.NaN, scaleIn, scaleOut, offset);
   }
 
-  /** The output gate and the new h; split from {@link #lstmLanes} to keep each method small for C2. */
-  private void lstmOutput(MemorySegment g, long oAt, FloatVector cNew, MemorySegment hOut, long outAt,
-      long peepAt, int lanes) {
-    FloatVector preO = VectorShapes.load(g, oAt);
-    if (peepholes != null) {
-      preO = VectorShapes.load(peepholes, peepAt + SLOT).fma(cNew, preO);
-    }
-    FloatVector o = VectorMath.apply(codeF, VectorMath.clip(preO, hasClip, clip));
-    VectorShapes.store(o.mul(VectorMath.apply(codeH, cNew)), hOut, outAt, lanes);
+  /** Slots i and f += peephole * c_prev. */
+  private void peepholeInputs(MemorySegment g, long at, MemorySegment c, long cAt, long peepAt) {
+    FloatVector cPrev = FloatVector.fromMemorySegment(FLOATS, c, cAt, ORDER);
+    long f = at + 2 * SLOT;
+    FloatVector.fromMemorySegment(FLOATS, peepholes, peepAt, ORDER).fma(cPrev,
+        FloatVector.fromMemorySegment(FLOATS, g, at, ORDER)).intoMemorySegment(g, at, ORDER);
+    FloatVector.fromMemorySegment(FLOATS, peepholes, peepAt + 2 * SLOT, ORDER).fma(cPrev,
+        FloatVector.fromMemorySegment(FLOATS, g, f, ORDER)).intoMemorySegment(g, f, ORDER);
+  }
+
+  /** Slot o += peephole * c_new (c_new is in slot c by then). */
+  private static void peepholeOutput(MemorySegment g, long at, MemorySegment peepholes, long peepAt) {
+    long o = at + SLOT;
+    FloatVector.fromMemorySegment(FLOATS, peepholes, peepAt + SLOT, ORDER).fma(
+        FloatVector.fromMemorySegment(FLOATS, g, at + 3 * SLOT, ORDER),
+        FloatVector.fromMemorySegment(FLOATS, g, o, ORDER)).intoMemorySegment(g, o, ORDER);
+  }
+
+  /** c_new = f * c_prev + i * candidate (f = 1 - i with input_forget): stored to c and over slot c. */
+  private static void cellState(MemorySegment g, long at, MemorySegment c, long cAt,
+      boolean inputForget) {
+    FloatVector i = FloatVector.fromMemorySegment(FLOATS, g, at, ORDER);
+    FloatVector f = inputForget ? i.neg().add(1f) : FloatVector.fromMemorySegment(FLOATS, g, at + 2 * SLOT, ORDER);
+    FloatVector cPrev = FloatVector.fromMemorySegment(FLOATS, c, cAt, ORDER);
+    FloatVector cNew = f.mul(cPrev).add(i.mul(FloatVector.fromMemorySegment(FLOATS, g, at + 3 * SLOT, ORDER)));
+    cNew.intoMemorySegment(g, at + 3 * SLOT, ORDER);
+    cNew.intoMemorySegment(c, cAt, ORDER);
+  }
+
+  /** out = a * b, one vector. */
+  private static void product(MemorySegment a, long aAt, MemorySegment b, long bAt, MemorySegment out,
+      long outAt) {
+    FloatVector.fromMemorySegment(FLOATS, a, aAt, ORDER).mul(FloatVector.fromMemorySegment(FLOATS, b, bAt, ORDER))
+        .intoMemorySegment(out, outAt, ORDER);
   }
 
   /** The scalar LSTM update of one unit, for activations without a vector form. */
@@ -374,8 +486,9 @@ final class VectorCellKernel implements CellKernel {
   }
 
   /**
-   * The GRU update: z from slot {@code zAt}, the candidate pre-activation from slot {@code hAt} plus, for
-   * linear_before_reset ({@code recurrentAt >= 0}), r (slot 1) times the recurrent term at {@code recurrentAt}.
+   * The GRU update: z from slot {@code zAt}, the candidate pre-activation from slot {@code candidateAt} plus,
+   * for linear_before_reset ({@code recurrentAt >= 0}), r (slot 1) times the recurrent term at
+   * {@code recurrentAt}.
    */
   private void gruUpdate(MemorySegment g, long zAt, long candidateAt, long recurrentAt, MemorySegment h,
       long hAt, MemorySegment hOut, long outAt, int valid) {
@@ -393,23 +506,30 @@ final class VectorCellKernel implements CellKernel {
       return;
     }
     for (int v = 0; v * L < valid; v++) {
-      long lane = v * VB;
-      FloatVector pre = VectorShapes.load(g, candidateAt + lane);
+      long at = v * VB;
+      activate(g, zAt + at, scaleInF, scaleOutF, offsetF);
       if (recurrentAt >= 0) {
-        FloatVector reset = VectorMath.apply(codeF, VectorMath.clip(VectorShapes.load(g, SLOT + lane), hasClip, clip));
-        pre = reset.fma(VectorShapes.load(g, recurrentAt + lane), pre);
+        activate(g, SLOT + at, scaleInF, scaleOutF, offsetF);
+        resetProduct(g, SLOT + at, recurrentAt + at, candidateAt + at);
       }
-      gruLanes(VectorShapes.load(g, zAt + lane), pre, h, hAt + lane, hOut, outAt + lane, valid - v * L);
+      activate(g, candidateAt + at, scaleInG, scaleOutG, offsetG);
+      gruHidden(g, zAt + at, candidateAt + at, h, hAt + at, hOut, outAt + at);
     }
   }
 
-  private void gruLanes(FloatVector preZ, FloatVector preCandidate, MemorySegment h, long hAt, MemorySegment hOut,
-      long outAt, int lanes) {
-    FloatVector z = VectorMath.apply(codeF, VectorMath.clip(preZ, hasClip, clip));
-    FloatVector candidate = VectorMath.apply(codeG, VectorMath.clip(preCandidate, hasClip, clip));
-    FloatVector hPrev = VectorShapes.load(h, hAt, lanes);
-    // (1 - z) * candidate + z * hPrev
-    VectorShapes.store(z.neg().add(1f).mul(candidate).add(z.mul(hPrev)), hOut, outAt, lanes);
+  /** candidate += r * recurrent (linear_before_reset). */
+  private static void resetProduct(MemorySegment g, long rAt, long recurrentAt, long candidateAt) {
+    FloatVector.fromMemorySegment(FLOATS, g, rAt, ORDER).fma(FloatVector.fromMemorySegment(FLOATS, g, recurrentAt,
+        ORDER), FloatVector.fromMemorySegment(FLOATS, g, candidateAt, ORDER)).intoMemorySegment(g, candidateAt, ORDER);
+  }
+
+  /** h = (1 - z) * candidate + z * h_prev from the activated slots. */
+  private static void gruHidden(MemorySegment g, long zAt, long candidateAt, MemorySegment h, long hAt,
+      MemorySegment hOut, long outAt) {
+    FloatVector z = FloatVector.fromMemorySegment(FLOATS, g, zAt, ORDER);
+    FloatVector candidate = FloatVector.fromMemorySegment(FLOATS, g, candidateAt, ORDER);
+    FloatVector hPrev = FloatVector.fromMemorySegment(FLOATS, h, hAt, ORDER);
+    z.neg().add(1f).mul(candidate).add(z.mul(hPrev)).intoMemorySegment(hOut, outAt, ORDER);
   }
 
   /** Textbook GRU phase 0: {@code shared = r * h} for the block's units. */
@@ -423,10 +543,9 @@ final class VectorCellKernel implements CellKernel {
       return;
     }
     for (int v = 0; v * L < valid; v++) {
-      long lane = v * VB;
-      int lanes = valid - v * L;
-      FloatVector reset = VectorMath.apply(codeF, VectorMath.clip(VectorShapes.load(g, rAt + lane), hasClip, clip));
-      VectorShapes.store(reset.mul(VectorShapes.load(h, hAt + lane, lanes)), shared, sharedAt + lane, lanes);
+      long at = v * VB;
+      activate(g, rAt + at, scaleInF, scaleOutF, offsetF);
+      product(g, rAt + at, h, hAt + at, shared, sharedAt + at);
     }
   }
 
@@ -442,14 +561,20 @@ final class VectorCellKernel implements CellKernel {
       return;
     }
     for (int v = 0; v * L < valid; v++) {
-      long lane = v * VB;
-      int lanes = valid - v * L;
-      FloatVector gate = VectorMath.apply(codeF, VectorMath.clip(VectorShapes.load(g, lane), hasClip, clip));
-      FloatVector candidate = VectorMath.apply(codeG, VectorMath.clip(VectorShapes.load(g, SLOT + lane), hasClip,
-          clip));
-      FloatVector hPrev = VectorShapes.load(h, hAt + lane, lanes);
-      VectorShapes.store(gate.mul(candidate).add(gate.neg().add(1f).mul(hPrev)), hOut, outAt + lane, lanes);
+      long at = v * VB;
+      activate(g, at, scaleInF, scaleOutF, offsetF);
+      activate(g, SLOT + at, scaleInG, scaleOutG, offsetG);
+      minimalHidden(g, at, h, hAt + at, hOut, outAt + at);
     }
+  }
+
+  /** h = u * candidate + (1 - u) * h_prev from the activated slots. */
+  private static void minimalHidden(MemorySegment g, long at, MemorySegment h, long hAt, MemorySegment hOut,
+      long outAt) {
+    FloatVector gate = FloatVector.fromMemorySegment(FLOATS, g, at, ORDER);
+    FloatVector candidate = FloatVector.fromMemorySegment(FLOATS, g, SLOT + at, ORDER);
+    FloatVector hPrev = FloatVector.fromMemorySegment(FLOATS, h, hAt, ORDER);
+    gate.mul(candidate).add(gate.neg().add(1f).mul(hPrev)).intoMemorySegment(hOut, outAt, ORDER);
   }
 
   private void rnnUpdate(MemorySegment g, MemorySegment hOut, long outAt, int valid) {
@@ -460,10 +585,14 @@ final class VectorCellKernel implements CellKernel {
       return;
     }
     for (int v = 0; v * L < valid; v++) {
-      long lane = v * VB;
-      FloatVector value = VectorMath.apply(codeF, VectorMath.clip(VectorShapes.load(g, lane), hasClip, clip));
-      VectorShapes.store(value, hOut, outAt + lane, valid - v * L);
+      long at = v * VB;
+      activate(g, at, scaleInF, scaleOutF, offsetF);
+      copyOut(g, at, hOut, outAt + at);
     }
+  }
+
+  private static void copyOut(MemorySegment g, long at, MemorySegment hOut, long outAt) {
+    FloatVector.fromMemorySegment(FLOATS, g, at, ORDER).intoMemorySegment(hOut, outAt, ORDER);
   }
 
   private float clip(float preActivation) {

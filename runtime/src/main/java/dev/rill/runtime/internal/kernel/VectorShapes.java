@@ -1,17 +1,18 @@
 package dev.rill.runtime.internal.kernel;
 
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The vector shapes of the vector kernels and their small load/store helpers. Every helper is a few
- * nodes so that C2 always inlines it: a vector passed to or returned from a method that is not inlined is
- * boxed on the heap, which the zero-allocation test would catch.
+ * The vector shapes of the vector kernels, as constants C2 folds.
+ *
+ * <p>A rule for all vector code here: no method of ours takes or returns a vector. The Vector API's own
+ * methods are force-inlined by C2, but ours are inlined only while the compilation stays under a node-count
+ * cutoff, which vector code reaches quickly; a vector passed across a call that was not inlined is boxed on
+ * the heap (the zero-allocation tests catch it). So vector code is written out inline in methods that take
+ * memory segments and offsets.
  */
 final class VectorShapes {
 
@@ -29,39 +30,5 @@ final class VectorShapes {
   /** Hidden units per block of the panel layout: two float vectors. */
   static final int BLOCK = 2 * LANES;
 
-  private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-
   private VectorShapes() {}
-
-  /** A full vector at a byte offset. */
-  static FloatVector load(MemorySegment segment, long offset) {
-    return FloatVector.fromMemorySegment(FLOATS, segment, offset, ORDER);
-  }
-
-  /** The first {@code lanes} floats at a byte offset (the rest zero); never reads past them. */
-  static FloatVector load(MemorySegment segment, long offset, int lanes) {
-    if (lanes >= LANES) {
-      return FloatVector.fromMemorySegment(FLOATS, segment, offset, ORDER);
-    }
-    return FloatVector.fromMemorySegment(FLOATS, segment, offset, ORDER, FLOATS.indexInRange(0, lanes));
-  }
-
-  /** Stores the first {@code lanes} lanes (all of them if {@code lanes >= LANES}, none if {@code lanes <= 0}). */
-  static void store(FloatVector v, MemorySegment segment, long offset, int lanes) {
-    if (lanes >= LANES) {
-      v.intoMemorySegment(segment, offset, ORDER);
-    } else if (lanes > 0) {
-      v.intoMemorySegment(segment, offset, ORDER, FLOATS.indexInRange(0, lanes));
-    }
-  }
-
-  /** The bf16 values in the low halves of the ints, as floats. */
-  static FloatVector bf16Low(IntVector pairs) {
-    return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-  }
-
-  /** The bf16 values in the high halves of the ints, as floats. */
-  static FloatVector bf16High(IntVector pairs) {
-    return pairs.and(0xFFFF0000).reinterpretAsFloats();
-  }
 }

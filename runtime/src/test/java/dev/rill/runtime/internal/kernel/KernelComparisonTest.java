@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>Tolerance: every value must satisfy {@code |vector - scalar| <= 1e-5 * max(1, |scalar|)}, i.e. 1e-5
  * relative above 1 in magnitude and 1e-5 absolute below. The kernels sum in different orders (and the vector
- * kernels use FMA and vectorised sigmoid/tanh within 5e-8), so they are not bitwise equal.
+ * kernels use FMA and a rational tanh within 2.6e-7), so they are not bitwise equal.
  *
  * <p>The vector side needs {@code jdk.incubator.vector}; without it the test is skipped with a message.
  */
