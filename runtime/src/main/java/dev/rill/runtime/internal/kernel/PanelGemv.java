@@ -149,23 +149,25 @@ final class PanelGemv {
   }
 
   /**
-   * Two vectors of fp32 rows for four input rows at once: {@code dst[r] = init + W src[r]} for r = 0..3,
-   * with rows {@code srcStride} and {@code dstStride} bytes apart.
+   * Two vectors of fp32 rows for four input rows at once: {@code dst[r] = init[r] + W src[r]} for
+   * r = 0..3, with rows {@code srcStride}, {@code initStride} (0: one init for all) and {@code dstStride}
+   * bytes apart. Each row is summed in exactly the order of the one-row methods, so results are bitwise the
+   * same whichever is used.
    */
   static void fp32Tile4(Panel panel, int block, int slot, MemorySegment src, long srcOffset, long srcStride,
-      MemorySegment init, long initOffset, MemorySegment dst, long dstOffset, long dstStride) {
+      MemorySegment init, long initOffset, long initStride, MemorySegment dst, long dstOffset, long dstStride) {
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
     long base = panel.offset(block, slot);
     int cols = panel.columns;
-    FloatVector a00 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a01 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a10 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a11 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a20 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a21 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a30 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a31 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a00 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initStride + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a01 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initStride + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a10 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initStride + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a11 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initStride + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a20 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initStride + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a21 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initStride + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a30 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3 * initStride + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a31 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3 * initStride + 1L * VectorShapes.VECTOR_BYTES, ORDER);
     long at = base;
     long s0 = srcOffset, s1 = srcOffset + srcStride, s2 = srcOffset + 2 * srcStride, s3 = srcOffset + 3 * srcStride;
     for (int col = 0; col < cols; col++, at += stride) {
@@ -318,23 +320,25 @@ final class PanelGemv {
   }
 
   /**
-   * Two vectors of bf16 rows for four input rows at once: {@code dst[r] = init + W src[r]} for r = 0..3,
-   * with rows {@code srcStride} and {@code dstStride} bytes apart.
+   * Two vectors of bf16 rows for four input rows at once: {@code dst[r] = init[r] + W src[r]} for
+   * r = 0..3, with rows {@code srcStride}, {@code initStride} (0: one init for all) and {@code dstStride}
+   * bytes apart. Each row is summed in exactly the order of the one-row methods, so results are bitwise the
+   * same whichever is used.
    */
   static void bf16Tile4(Panel panel, int block, int slot, MemorySegment src, long srcOffset, long srcStride,
-      MemorySegment init, long initOffset, MemorySegment dst, long dstOffset, long dstStride) {
+      MemorySegment init, long initOffset, long initStride, MemorySegment dst, long dstOffset, long dstStride) {
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
     long base = panel.offset(block, slot);
     int cols = panel.columns;
-    FloatVector a00 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a01 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a10 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a11 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a20 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a21 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a30 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a31 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a00 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initStride + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a01 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initStride + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a10 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initStride + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a11 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initStride + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a20 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initStride + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a21 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initStride + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a30 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3 * initStride + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a31 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3 * initStride + 1L * VectorShapes.VECTOR_BYTES, ORDER);
     long at = base;
     long s0 = srcOffset, s1 = srcOffset + srcStride, s2 = srcOffset + 2 * srcStride, s3 = srcOffset + 3 * srcStride;
     for (int col = 0; col < cols; col++, at += stride) {
@@ -498,11 +502,13 @@ final class PanelGemv {
   }
 
   /**
-   * Two vectors of int8 rows for four input rows at once: {@code dst[r] = init + W src[r]} for r = 0..3,
-   * with rows {@code srcStride} and {@code dstStride} bytes apart.
+   * Two vectors of int8 rows for four input rows at once: {@code dst[r] = init[r] + W src[r]} for
+   * r = 0..3, with rows {@code srcStride}, {@code initStride} (0: one init for all) and {@code dstStride}
+   * bytes apart. Each row is summed in exactly the order of the one-row methods, so results are bitwise the
+   * same whichever is used.
    */
   static void int8Tile4(Panel panel, int block, int slot, MemorySegment src, long srcOffset, long srcStride,
-      MemorySegment init, long initOffset, MemorySegment dst, long dstOffset, long dstStride) {
+      MemorySegment init, long initOffset, long initStride, MemorySegment dst, long dstOffset, long dstStride) {
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
     long base = panel.offset(block, slot);
@@ -534,21 +540,21 @@ final class PanelGemv {
       a30 = w0.fma(x3, a30);
       a31 = w1.fma(x3, a31);
     }
-    a00 = a00.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 0L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER));
+    a00 = a00.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 0L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initStride + 0L * VectorShapes.VECTOR_BYTES, ORDER));
     a00.intoMemorySegment(dst, dstOffset + 0 * dstStride + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    a01 = a01.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 1L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER));
+    a01 = a01.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 1L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initStride + 1L * VectorShapes.VECTOR_BYTES, ORDER));
     a01.intoMemorySegment(dst, dstOffset + 0 * dstStride + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    a10 = a10.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 0L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER));
+    a10 = a10.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 0L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initStride + 0L * VectorShapes.VECTOR_BYTES, ORDER));
     a10.intoMemorySegment(dst, dstOffset + 1 * dstStride + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    a11 = a11.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 1L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER));
+    a11 = a11.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 1L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initStride + 1L * VectorShapes.VECTOR_BYTES, ORDER));
     a11.intoMemorySegment(dst, dstOffset + 1 * dstStride + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    a20 = a20.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 0L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER));
+    a20 = a20.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 0L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initStride + 0L * VectorShapes.VECTOR_BYTES, ORDER));
     a20.intoMemorySegment(dst, dstOffset + 2 * dstStride + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    a21 = a21.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 1L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER));
+    a21 = a21.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 1L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initStride + 1L * VectorShapes.VECTOR_BYTES, ORDER));
     a21.intoMemorySegment(dst, dstOffset + 2 * dstStride + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    a30 = a30.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 0L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER));
+    a30 = a30.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 0L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3 * initStride + 0L * VectorShapes.VECTOR_BYTES, ORDER));
     a30.intoMemorySegment(dst, dstOffset + 3 * dstStride + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    a31 = a31.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 1L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER));
+    a31 = a31.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 1L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3 * initStride + 1L * VectorShapes.VECTOR_BYTES, ORDER));
     a31.intoMemorySegment(dst, dstOffset + 3 * dstStride + 1L * VectorShapes.VECTOR_BYTES, ORDER);
   }
 
@@ -588,13 +594,13 @@ final class PanelGemv {
 
   /** Two vectors of rows (one slot) for four input rows; see the generated {@code *Tile4} methods. */
   static void tile4(Panel panel, int block, int slot, MemorySegment src, long srcOffset, long srcStride,
-      MemorySegment init, long initOffset, MemorySegment dst, long dstOffset, long dstStride) {
+      MemorySegment init, long initOffset, long initStride, MemorySegment dst, long dstOffset, long dstStride) {
     switch (panel.precision) {
-      case FP32 -> fp32Tile4(panel, block, slot, src, srcOffset, srcStride, init, initOffset, dst, dstOffset,
+      case FP32 -> fp32Tile4(panel, block, slot, src, srcOffset, srcStride, init, initOffset, initStride, dst, dstOffset,
           dstStride);
-      case BF16 -> bf16Tile4(panel, block, slot, src, srcOffset, srcStride, init, initOffset, dst, dstOffset,
+      case BF16 -> bf16Tile4(panel, block, slot, src, srcOffset, srcStride, init, initOffset, initStride, dst, dstOffset,
           dstStride);
-      case INT8 -> int8Tile4(panel, block, slot, src, srcOffset, srcStride, init, initOffset, dst, dstOffset,
+      case INT8 -> int8Tile4(panel, block, slot, src, srcOffset, srcStride, init, initOffset, initStride, dst, dstOffset,
           dstStride);
     }
   }

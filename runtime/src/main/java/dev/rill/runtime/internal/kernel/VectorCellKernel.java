@@ -43,8 +43,12 @@ final class VectorCellKernel implements CellKernel {
   private static final long H_STAGE = 4 * SLOT;
   private static final long C_STAGE = 5 * SLOT;
   private static final long OUT_STAGE = 6 * SLOT;
-  /** Scratch of one block: at most four gate slots, then the three staging slots. */
+  /** Scratch of one block of one stream: at most four gate slots, then the three staging slots. */
   private static final long GATE_SCRATCH = 7 * SLOT;
+  /** Streams whose products share one pass over the weights. */
+  private static final int STREAM_GROUP = 4;
+  /** Block scratch of a group of streams. */
+  private static final long GROUP_SCRATCH = STREAM_GROUP * GATE_SCRATCH;
 
   private final CellSpec spec;
   private final CellKind kind;
@@ -165,8 +169,8 @@ final class VectorCellKernel implements CellKernel {
 
   @Override
   public long scratchBytes(int n) {
-    // Gate scratch of one block, then the new h [n, H] and the shared r * h [n, H].
-    return GATE_SCRATCH + 2L * n * hidden * F;
+    // Block scratch of a group of streams, then the new h [n, H] and the shared r * h [n, H].
+    return GROUP_SCRATCH + 2L * n * hidden * F;
   }
 
   @Override
@@ -181,7 +185,7 @@ final class VectorCellKernel implements CellKernel {
 
   @Override
   public long rangeScratchBytes(int n, int units) {
-    return GATE_SCRATCH;
+    return GROUP_SCRATCH;
   }
 
   // ---------------------------------------------------------------------------------------------- steps
@@ -189,7 +193,7 @@ final class VectorCellKernel implements CellKernel {
   @Override
   public void step(MemorySegment x, long xOffset, MemorySegment h, long hOffset, MemorySegment c, long cOffset,
       int n, MemorySegment scratch) {
-    long hNext = GATE_SCRATCH;
+    long hNext = GROUP_SCRATCH;
     long shared = hNext + (long) n * hidden * F;
     for (int phase = 0; phase < rangePhases(); phase++) {
       range(phase, false, x, xOffset, h, hOffset, scratch, hNext, c, cOffset, n, 0, hidden, scratch, shared,
@@ -209,7 +213,7 @@ final class VectorCellKernel implements CellKernel {
   @Override
   public void stepProjected(MemorySegment proj, long projOffset, MemorySegment h, long hOffset, MemorySegment c,
       long cOffset, int n, MemorySegment scratch) {
-    long hNext = GATE_SCRATCH;
+    long hNext = GROUP_SCRATCH;
     long shared = hNext + (long) n * hidden * F;
     for (int phase = 0; phase < rangePhases(); phase++) {
       range(phase, true, proj, projOffset, h, hOffset, scratch, hNext, c, cOffset, n, 0, hidden, scratch, shared,
@@ -220,84 +224,105 @@ final class VectorCellKernel implements CellKernel {
 
   /**
    * One phase for the units [from, to) of n streams. {@code in} is x [n, X], or with {@code projected} the
-   * projections [n, G*H] of {@link #projectInputs}. The gate scratch is at offset 0 of {@code gateScratch}.
+   * projections [n, G*H] of {@link #projectInputs}. {@code scratch} holds one block scratch per stream of a
+   * group of {@link #STREAM_GROUP}.
+   *
+   * <p>Streams go in groups of four: each pass over a block's panel multiplies it into four streams at once
+   * (register-tiled, so a batch reads each weight once per group instead of once per stream), then each
+   * stream's nonlinearities and state update run. A stream's sums are formed in the same order whatever the
+   * group, so a stream's result never depends on the batch it is in.
    */
   private void range(int phase, boolean projected, MemorySegment in, long inOffset, MemorySegment h,
       long hOffset, MemorySegment hNext, long hNextOffset, MemorySegment c, long cOffset, int n, int from, int to,
-      MemorySegment shared, long sharedOffset, MemorySegment gateScratch) {
+      MemorySegment shared, long sharedOffset, MemorySegment scratch) {
     if (from >= to) {
       return; // an empty range (a thread with no units); from may then be H, not a block boundary
     }
     long inRowBytes = (projected ? (long) gates * hidden : inputSize) * F;
     long stateRowBytes = (long) hidden * F;
+    boolean writesShared = kind == CellKind.GRU && !lbr && phase == 0;
+    MemorySegment outSegment = writesShared ? shared : hNext;
+    long outOffset = writesShared ? sharedOffset : hNextOffset;
     for (int b = from / B; b * B < to; b++) {
       int valid = Math.min(B, to - b * B);
       long unitBytes = (long) b * B * F;
+      // A partial last block works on copies of its slices of h, c and the output in the scratch, so that
+      // every vector access is a whole vector and nothing outside [0, H) is read or written.
       boolean staged = valid < B;
-      for (int s = 0; s < n; s++) {
-        long inRow = inOffset + s * inRowBytes;
-        long hRow = hOffset + s * stateRowBytes;
-        // The block's slices of the old h, of c and of the output (new h, or r * h in phase 0 of the textbook
-        // GRU). A partial last block works on copies in the scratch, so that every vector access is a whole
-        // vector and nothing outside [0, H) is read or written.
-        MemorySegment hUnits = h;
-        long hAt = hRow + unitBytes;
-        MemorySegment cUnits = c;
-        long cAt = cOffset + s * stateRowBytes + unitBytes;
-        boolean writesShared = kind == CellKind.GRU && !lbr && phase == 0;
-        MemorySegment outUnits = writesShared ? shared : hNext;
-        long outAt = (writesShared ? sharedOffset : hNextOffset) + s * stateRowBytes + unitBytes;
+      for (int s0 = 0; s0 < n; s0 += STREAM_GROUP) {
+        int count = Math.min(STREAM_GROUP, n - s0);
+        long inRows = inOffset + s0 * inRowBytes;
+        long hRows = hOffset + s0 * stateRowBytes;
         if (staged) {
-          MemorySegment.copy(h, hAt, gateScratch, H_STAGE, valid * F);
-          hUnits = gateScratch;
-          hAt = H_STAGE;
-          if (kind == CellKind.LSTM) {
-            MemorySegment.copy(c, cAt, gateScratch, C_STAGE, valid * F);
-            cUnits = gateScratch;
-            cAt = C_STAGE;
+          for (int k = 0; k < count; k++) {
+            long gs = k * GATE_SCRATCH;
+            MemorySegment.copy(h, hRows + k * stateRowBytes + unitBytes, scratch, gs + H_STAGE, valid * F);
+            if (kind == CellKind.LSTM) {
+              MemorySegment.copy(c, cOffset + (s0 + k) * stateRowBytes + unitBytes, scratch, gs + C_STAGE,
+                  valid * F);
+            }
           }
-          outUnits = gateScratch;
-          outAt = OUT_STAGE;
         }
         switch (kind) {
           case LSTM -> {
-            input(projected, in, inRow, b, 0, 8, valid, gateScratch, 0);
-            gemv(r, 8, b, 0, h, hRow, gateScratch, 0);
-            lstmUpdate(gateScratch, cUnits, cAt, outUnits, outAt, b, valid);
+            input(projected, in, inRows, inRowBytes, b, 0, 8, valid, scratch, 0, count);
+            recurrent(r, 8, b, 0, h, hRows, stateRowBytes, scratch, 0, count);
           }
           case GRU -> {
             if (lbr) {
-              input(projected, in, inRow, b, 0, 6, valid, gateScratch, 0);
-              gemv(r, 4, b, 0, h, hRow, gateScratch, 0);
-              PanelGemv.run(r, 2, b, 2, h, hRow, bias, biasOffset(b, 3), gateScratch, 3 * SLOT);
-              gruUpdate(gateScratch, 0, 2 * SLOT, 3 * SLOT, hUnits, hAt, outUnits, outAt, valid);
+              input(projected, in, inRows, inRowBytes, b, 0, 6, valid, scratch, 0, count);
+              recurrent(r, 4, b, 0, h, hRows, stateRowBytes, scratch, 0, count);
+              streams(r, 2, b, 2, h, hRows, stateRowBytes, bias, biasOffset(b, 3), 0, scratch, 3 * SLOT, count);
             } else if (phase == 0) {
-              input(projected, in, inRow, b, 2, 2, valid, gateScratch, 2 * SLOT);
-              gemv(r, 2, b, 2, h, hRow, gateScratch, 2 * SLOT);
-              resetState(gateScratch, 2 * SLOT, hUnits, hAt, outUnits, outAt, valid);
+              input(projected, in, inRows, inRowBytes, b, 2, 2, valid, scratch, 2 * SLOT, count);
+              recurrent(r, 2, b, 2, h, hRows, stateRowBytes, scratch, 2 * SLOT, count);
             } else {
-              input(projected, in, inRow, b, 0, 4, valid, gateScratch, 0);
-              gemv(r, 2, b, 0, h, hRow, gateScratch, 0);
-              gemv(r, 2, b, 1, shared, sharedOffset + s * stateRowBytes, gateScratch, SLOT);
-              gruUpdate(gateScratch, 0, SLOT, -1, hUnits, hAt, outUnits, outAt, valid);
+              input(projected, in, inRows, inRowBytes, b, 0, 4, valid, scratch, 0, count);
+              recurrent(r, 2, b, 0, h, hRows, stateRowBytes, scratch, 0, count);
+              recurrent(r, 2, b, 1, shared, sharedOffset + s0 * stateRowBytes, stateRowBytes, scratch, SLOT, count);
             }
           }
           case MINIMAL_GRU -> {
-            input(projected, in, inRow, b, 0, 4, valid, gateScratch, 0);
-            gemv(r, 4, b, 0, h, hRow, gateScratch, 0);
-            minimalGruUpdate(gateScratch, hUnits, hAt, outUnits, outAt, valid);
+            input(projected, in, inRows, inRowBytes, b, 0, 4, valid, scratch, 0, count);
+            recurrent(r, 4, b, 0, h, hRows, stateRowBytes, scratch, 0, count);
           }
           case RNN -> {
-            input(projected, in, inRow, b, 0, 2, valid, gateScratch, 0);
-            gemv(r, 2, b, 0, h, hRow, gateScratch, 0);
-            rnnUpdate(gateScratch, outUnits, outAt, valid);
+            input(projected, in, inRows, inRowBytes, b, 0, 2, valid, scratch, 0, count);
+            recurrent(r, 2, b, 0, h, hRows, stateRowBytes, scratch, 0, count);
           }
         }
-        if (staged) {
-          long target = (writesShared ? sharedOffset : hNextOffset) + s * stateRowBytes + unitBytes;
-          MemorySegment.copy(gateScratch, OUT_STAGE, writesShared ? shared : hNext, target, valid * F);
-          if (kind == CellKind.LSTM) {
-            MemorySegment.copy(gateScratch, C_STAGE, c, cOffset + s * stateRowBytes + unitBytes, valid * F);
+        for (int k = 0; k < count; k++) {
+          int s = s0 + k;
+          // The updates address the block scratch at offset 0: bring stream k's there (stream k-1 is done).
+          if (k > 0) {
+            MemorySegment.copy(scratch, k * GATE_SCRATCH, scratch, 0, GATE_SCRATCH);
+          }
+          MemorySegment g = scratch;
+          MemorySegment hUnits = staged ? g : h;
+          long hAt = staged ? H_STAGE : hOffset + s * stateRowBytes + unitBytes;
+          MemorySegment cUnits = staged ? g : c;
+          long cAt = staged ? C_STAGE : cOffset + s * stateRowBytes + unitBytes;
+          MemorySegment outUnits = staged ? g : outSegment;
+          long outAt = staged ? OUT_STAGE : outOffset + s * stateRowBytes + unitBytes;
+          switch (kind) {
+            case LSTM -> lstmUpdate(g, cUnits, cAt, outUnits, outAt, b, valid);
+            case GRU -> {
+              if (lbr) {
+                gruUpdate(g, 0, 2 * SLOT, 3 * SLOT, hUnits, hAt, outUnits, outAt, valid);
+              } else if (phase == 0) {
+                resetState(g, 2 * SLOT, hUnits, hAt, outUnits, outAt, valid);
+              } else {
+                gruUpdate(g, 0, SLOT, -1, hUnits, hAt, outUnits, outAt, valid);
+              }
+            }
+            case MINIMAL_GRU -> minimalGruUpdate(g, hUnits, hAt, outUnits, outAt, valid);
+            case RNN -> rnnUpdate(g, outUnits, outAt, valid);
+          }
+          if (staged) {
+            MemorySegment.copy(g, OUT_STAGE, outSegment, outOffset + s * stateRowBytes + unitBytes, valid * F);
+            if (kind == CellKind.LSTM) {
+              MemorySegment.copy(g, C_STAGE, c, cOffset + s * stateRowBytes + unitBytes, valid * F);
+            }
           }
         }
       }
@@ -305,25 +330,48 @@ final class VectorCellKernel implements CellKernel {
   }
 
   /**
-   * Fills {@code vectors / 2} gate slots starting at panel slot {@code slot}: the biases plus W x, or the
-   * precomputed projections.
+   * Fills {@code vectors / 2} gate slots, from panel slot {@code slot}, of {@code count} streams' block
+   * scratches: the biases plus W x, or the precomputed projections.
    */
-  private void input(boolean projected, MemorySegment in, long inRow, int block, int slot, int vectors, int valid,
-      MemorySegment gateScratch, long at) {
+  private void input(boolean projected, MemorySegment in, long inRows, long inRowBytes, int block, int slot,
+      int vectors, int valid, MemorySegment scratch, long at, int count) {
     if (projected) {
-      for (int p = slot; p < slot + vectors / 2; p++) {
-        long from = inRow + ((long) order[p] * hidden + (long) block * B) * F;
-        MemorySegment.copy(in, from, gateScratch, at + (p - slot) * SLOT, valid * F);
+      for (int k = 0; k < count; k++) {
+        for (int p = slot; p < slot + vectors / 2; p++) {
+          long from = inRows + k * inRowBytes + ((long) order[p] * hidden + (long) block * B) * F;
+          MemorySegment.copy(in, from, scratch, k * GATE_SCRATCH + at + (p - slot) * SLOT, valid * F);
+        }
       }
     } else {
-      PanelGemv.run(w, vectors, block, slot, in, inRow, bias, biasOffset(block, slot), gateScratch, at);
+      streams(w, vectors, block, slot, in, inRows, inRowBytes, bias, biasOffset(block, slot), 0, scratch, at, count);
     }
   }
 
-  /** Adds R·state over {@code vectors} vectors of gate rows into the gate scratch at {@code at}. */
-  private static void gemv(Panel panel, int vectors, int block, int slot, MemorySegment state, long stateRow,
-      MemorySegment gateScratch, long at) {
-    PanelGemv.run(panel, vectors, block, slot, state, stateRow, gateScratch, at, gateScratch, at);
+  /** Adds R·state over {@code vectors} vectors of gate rows into the block scratches of {@code count} streams. */
+  private static void recurrent(Panel panel, int vectors, int block, int slot, MemorySegment state, long stateRows,
+      long stateRowBytes, MemorySegment scratch, long at, int count) {
+    streams(panel, vectors, block, slot, state, stateRows, stateRowBytes, scratch, at, GATE_SCRATCH, scratch, at,
+        count);
+  }
+
+  /**
+   * {@code scratch[k] at = init[k] + panel · src[k]} for {@code count} streams k: four at a time as a
+   * register tile per slot, else one stream at a time (the same sums in the same order).
+   */
+  private static void streams(Panel panel, int vectors, int block, int slot, MemorySegment src, long srcRows,
+      long srcStride, MemorySegment init, long initOffset, long initStride, MemorySegment scratch, long at,
+      int count) {
+    if (count == STREAM_GROUP) {
+      for (int p = 0; p < vectors / 2; p++) {
+        PanelGemv.tile4(panel, block, slot + p, src, srcRows, srcStride, init, initOffset + p * SLOT, initStride,
+            scratch, at + p * SLOT, GATE_SCRATCH);
+      }
+    } else {
+      for (int k = 0; k < count; k++) {
+        PanelGemv.run(panel, vectors, block, slot, src, srcRows + k * srcStride, init, initOffset + k * initStride,
+            scratch, k * GATE_SCRATCH + at);
+      }
+    }
   }
 
   private long biasOffset(int block, int slot) {
@@ -343,7 +391,7 @@ final class VectorCellKernel implements CellKernel {
         for (int p = 0; p < gates; p++) {
           long at = projOffset + row * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F;
           if (valid == B) {
-            PanelGemv.tile4(w, b, p, x, xOffset + row * xRowBytes, xRowBytes, bias, biasOffset(b, p), proj, at,
+            PanelGemv.tile4(w, b, p, x, xOffset + row * xRowBytes, xRowBytes, bias, biasOffset(b, p), 0, proj, at,
                 projRowBytes);
           } else {
             for (int k = 0; k < 4; k++) {

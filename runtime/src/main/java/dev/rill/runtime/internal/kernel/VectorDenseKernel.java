@@ -75,7 +75,8 @@ final class VectorDenseKernel implements DenseKernel {
           int first = (b * slots + p) * B;
           long at = yOffset + row * yRowBytes + first * F;
           if (first + B <= outputSize) {
-            PanelGemv.tile4(weight, b, p, x, xOffset + row * xRowBytes, xRowBytes, bias, first * F, y, at, yRowBytes);
+            PanelGemv.tile4(weight, b, p, x, xOffset + row * xRowBytes, xRowBytes, bias, first * F, 0, y, at,
+                yRowBytes);
           } else if (first < outputSize) {
             for (int k = 0; k < 4; k++) {
               tail(x, xOffset + (row + k) * xRowBytes, b, p, outputSize - first, y, at + k * yRowBytes);
