@@ -27,8 +27,8 @@ public final class KernelProvider {
 
   private static final String VECTOR_MODULE = "jdk.incubator.vector";
   private static final String VECTOR_KERNELS = "dev.rill.runtime.internal.kernel.VectorKernels";
-  private static final String HOW_TO_ENABLE = "run the JVM with --add-modules " + VECTOR_MODULE
-      + " (and C2, the default JIT) to enable the vector kernels";
+  private static final String HOW_TO_ENABLE = "to enable the vector kernels, run the JVM with --add-modules "
+      + VECTOR_MODULE + " and the C2 JIT (the default: no -Xint, no -XX:TieredStopAtLevel below 4)";
 
   private static final System.Logger LOG = System.getLogger("dev.rill.runtime");
 
