@@ -1,0 +1,649 @@
+package dev.rill.runtime.internal.kernel;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The fused cell of the vector kernels. The hidden units are split into blocks of {@link VectorShapes#BLOCK}
+ * (two float vectors); for one block, one pass over the {@link Panel}s of W and R computes the
+ * pre-activations of all its gates from [x, h] into a few vectors of L1-resident scratch, starting from the
+ * pre-summed biases, and then the nonlinearities and the state update of the block run before the next
+ * block starts. No full-size gate vector is ever written.
+ *
+ * <p>The slots of the panels are the gates in an order chosen per cell so that each pass covers contiguous
+ * slots:
+ * <ul>
+ *   <li>LSTM i, o, f, c; minimal GRU u, c; RNN the single gate: one pass over x, one over h.
+ *   <li>GRU with linear_before_reset z, r, h: x for all three, h for z and r, and a separate pass of h over
+ *       the h gate into its own scratch slot started from {@code Rb_h}, so that the candidate is
+ *       {@code g(Wx + Wb + r * (R h + Rb))}.
+ *   <li>Textbook GRU z, h, r, in two phases: phase 0 computes r and writes {@code r * h} of its units into
+ *       a shared [n, H] buffer; phase 1 computes z from [x, h] and the candidate from [x, r * h].
+ * </ul>
+ * The new h is written to a separate buffer (other blocks still read the old one) and copied back at the
+ * end of the step; c is updated in place. {@link #step} runs exactly the code of {@link #stepRange} over the
+ * unit range [0, H), so any split across threads gives bitwise the same result.
+ *
+ * <p>Sigmoid and tanh are vectorised ({@link VectorMath}); a cell with any other activation, such as Relu or
+ * HardSigmoid, computes its pre-activations the same way and applies the scalar definitions per unit.
+ */
+final class VectorCellKernel implements CellKernel {
+
+  private static final long F = Float.BYTES;
+  private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+  private static final int B = VectorShapes.BLOCK;
+  private static final int L = VectorShapes.LANES;
+  private static final long VB = VectorShapes.VECTOR_BYTES;
+  private static final long SLOT = (long) B * F;
+  /** Scratch slots of a partial block's old h, c and output. */
+  private static final long H_STAGE = 4 * SLOT;
+  private static final long C_STAGE = 5 * SLOT;
+  private static final long OUT_STAGE = 6 * SLOT;
+  /** Scratch of one block of one stream: at most four gate slots, then the three staging slots. */
+  private static final long GATE_SCRATCH = 7 * SLOT;
+  /** Streams whose products share one pass over the weights. */
+  private static final int STREAM_GROUP = 4;
+  /** Block scratch of a group of streams. */
+  private static final long GROUP_SCRATCH = STREAM_GROUP * GATE_SCRATCH;
+
+  private final CellSpec spec;
+  private final CellKind kind;
+  private final int inputSize;
+  private final int hidden;
+  private final int gates;
+  private final int blocks;
+  private final boolean lbr;
+  /** The canonical gate of each panel slot. */
+  private final int[] order;
+  private final Panel w;
+  private final Panel r;
+  /** Per block, {@code biasSlots} slots of B floats: the panel order, then Rb_h for the lbr GRU. */
+  private final MemorySegment bias;
+  private final int biasSlots;
+  /** Per block, three slots (i, o, f) of B floats, or null. */
+  private final MemorySegment peepholes;
+  private final ActivationFunction functionF;
+  private final ActivationFunction functionG;
+  private final ActivationFunction functionH;
+  /** Sigmoid and tanh as {@code offset + scaleOut * tanh(scaleIn * x)} per activation f, g, h. */
+  private final float scaleInF;
+  private final float scaleOutF;
+  private final float offsetF;
+  private final float scaleInG;
+  private final float scaleOutG;
+  private final float offsetG;
+  private final float scaleInH;
+  private final float scaleOutH;
+  private final float offsetH;
+  private final boolean vectorActivations;
+  private final boolean inputForget;
+  private final boolean hasClip;
+  private final float clip;
+
+  VectorCellKernel(CellSpec spec, WeightPrecision precision, Arena arena) {
+    this.spec = spec;
+    this.kind = spec.kind();
+    this.inputSize = spec.inputSize();
+    this.hidden = spec.hiddenSize();
+    this.gates = kind.gates();
+    this.blocks = (hidden + B - 1) / B;
+    this.lbr = kind == CellKind.GRU && spec.linearBeforeReset();
+    this.order = switch (kind) {
+      case LSTM -> new int[] {0, 1, 2, 3};
+      case GRU -> lbr ? new int[] {0, 1, 2} : new int[] {0, 2, 1};
+      case MINIMAL_GRU -> new int[] {0, 1};
+      case RNN -> new int[] {0};
+    };
+    int gateRows = gates * hidden;
+    Panel.RowMap map = (block, slot, unit) -> {
+      int j = block * B + unit;
+      return j < hidden ? order[slot] * hidden + j : -1;
+    };
+    this.w = Panel.pack(spec.w(), gateRows, inputSize, blocks, gates, B, map, precision, arena);
+    this.r = Panel.pack(spec.r(), gateRows, hidden, blocks, gates, B, map, precision, arena);
+    this.biasSlots = lbr ? gates + 1 : gates;
+    this.bias = OffHeap.floats(arena, (long) blocks * biasSlots * B);
+    for (int b = 0; b < blocks; b++) {
+      for (int p = 0; p < biasSlots; p++) {
+        for (int u = 0; u < B; u++) {
+          int j = b * B + u;
+          if (j >= hidden) {
+            continue;
+          }
+          float value;
+          if (lbr && p == 3) {
+            value = spec.rb()[2 * hidden + j];
+          } else if (lbr && order[p] == 2) {
+            value = spec.wb()[2 * hidden + j];
+          } else {
+            int row = order[p] * hidden + j;
+            value = spec.wb()[row] + spec.rb()[row];
+          }
+          bias.setAtIndex(JAVA_FLOAT, ((long) b * biasSlots + p) * B + u, value);
+        }
+      }
+    }
+    if (spec.peepholes() != null) {
+      this.peepholes = OffHeap.floats(arena, (long) blocks * 3 * B);
+      for (int b = 0; b < blocks; b++) {
+        for (int p = 0; p < 3; p++) {
+          for (int u = 0; u < B && b * B + u < hidden; u++) {
+            peepholes.setAtIndex(JAVA_FLOAT, ((long) b * 3 + p) * B + u, spec.peepholes()[p * hidden + b * B + u]);
+          }
+        }
+      }
+    } else {
+      this.peepholes = null;
+    }
+    this.functionF = spec.activations().get(0);
+    this.functionG = spec.activations().size() > 1 ? spec.activations().get(1) : null;
+    this.functionH = spec.activations().size() > 2 ? spec.activations().get(2) : null;
+    int codeF = VectorMath.code(functionF);
+    int codeG = VectorMath.code(functionG);
+    int codeH = VectorMath.code(functionH);
+    this.vectorActivations = codeF >= 0 && codeG >= 0 && codeH >= 0;
+    this.scaleInF = VectorMath.scaleIn(codeF);
+    this.scaleOutF = VectorMath.scaleOut(codeF);
+    this.offsetF = VectorMath.offset(codeF);
+    this.scaleInG = VectorMath.scaleIn(codeG);
+    this.scaleOutG = VectorMath.scaleOut(codeG);
+    this.offsetG = VectorMath.offset(codeG);
+    this.scaleInH = VectorMath.scaleIn(codeH);
+    this.scaleOutH = VectorMath.scaleOut(codeH);
+    this.offsetH = VectorMath.offset(codeH);
+    this.inputForget = spec.inputForget();
+    this.hasClip = spec.hasClip();
+    this.clip = spec.clip();
+  }
+
+  @Override
+  public CellSpec spec() {
+    return spec;
+  }
+
+  // ---------------------------------------------------------------------------------------------- sizes
+
+  @Override
+  public long scratchBytes(int n) {
+    // Block scratch of a group of streams, then the new h [n, H] and the shared r * h [n, H].
+    return GROUP_SCRATCH + 2L * n * hidden * F;
+  }
+
+  @Override
+  public boolean supportsRanges() {
+    return true;
+  }
+
+  @Override
+  public int unitBlock() {
+    return B;
+  }
+
+  @Override
+  public long rangeScratchBytes(int n, int units) {
+    return GROUP_SCRATCH;
+  }
+
+  // ---------------------------------------------------------------------------------------------- steps
+
+  @Override
+  public void step(MemorySegment x, long xOffset, MemorySegment h, long hOffset, MemorySegment c, long cOffset,
+      int n, MemorySegment scratch) {
+    long hNext = GROUP_SCRATCH;
+    long shared = hNext + (long) n * hidden * F;
+    for (int phase = 0; phase < rangePhases(); phase++) {
+      range(phase, false, x, xOffset, h, hOffset, scratch, hNext, c, cOffset, n, 0, hidden, scratch, shared,
+          scratch);
+    }
+    MemorySegment.copy(scratch, hNext, h, hOffset, (long) n * hidden * F);
+  }
+
+  @Override
+  public void stepRange(int phase, MemorySegment x, long xOffset, MemorySegment h, long hOffset,
+      MemorySegment hNext, long hNextOffset, MemorySegment c, long cOffset, int n, int unitFrom, int unitTo,
+      MemorySegment shared, MemorySegment scratch) {
+    range(phase, false, x, xOffset, h, hOffset, hNext, hNextOffset, c, cOffset, n, unitFrom, unitTo, shared, 0,
+        scratch);
+  }
+
+  @Override
+  public void stepProjected(MemorySegment proj, long projOffset, MemorySegment h, long hOffset, MemorySegment c,
+      long cOffset, int n, MemorySegment scratch) {
+    long hNext = GROUP_SCRATCH;
+    long shared = hNext + (long) n * hidden * F;
+    for (int phase = 0; phase < rangePhases(); phase++) {
+      range(phase, true, proj, projOffset, h, hOffset, scratch, hNext, c, cOffset, n, 0, hidden, scratch, shared,
+          scratch);
+    }
+    MemorySegment.copy(scratch, hNext, h, hOffset, (long) n * hidden * F);
+  }
+
+  /**
+   * One phase for the units [from, to) of n streams. {@code in} is x [n, X], or with {@code projected} the
+   * projections [n, G*H] of {@link #projectInputs}. {@code scratch} holds one block scratch per stream of a
+   * group of {@link #STREAM_GROUP}.
+   *
+   * <p>Streams go in groups of four: each pass over a block's panel multiplies it into four streams at once
+   * (register-tiled, so a batch reads each weight once per group instead of once per stream), then each
+   * stream's nonlinearities and state update run. A stream's sums are formed in the same order whatever the
+   * group, so a stream's result never depends on the batch it is in.
+   */
+  private void range(int phase, boolean projected, MemorySegment in, long inOffset, MemorySegment h,
+      long hOffset, MemorySegment hNext, long hNextOffset, MemorySegment c, long cOffset, int n, int from, int to,
+      MemorySegment shared, long sharedOffset, MemorySegment scratch) {
+    if (from >= to) {
+      return; // an empty range (a thread with no units); from may then be H, not a block boundary
+    }
+    long inRowBytes = (projected ? (long) gates * hidden : inputSize) * F;
+    long stateRowBytes = (long) hidden * F;
+    boolean writesShared = kind == CellKind.GRU && !lbr && phase == 0;
+    MemorySegment outSegment = writesShared ? shared : hNext;
+    long outOffset = writesShared ? sharedOffset : hNextOffset;
+    for (int b = from / B; b * B < to; b++) {
+      int valid = Math.min(B, to - b * B);
+      long unitBytes = (long) b * B * F;
+      // A partial last block works on copies of its slices of h, c and the output in the scratch, so that
+      // every vector access is a whole vector and nothing outside [0, H) is read or written.
+      boolean staged = valid < B;
+      for (int s0 = 0; s0 < n; s0 += STREAM_GROUP) {
+        int count = Math.min(STREAM_GROUP, n - s0);
+        long inRows = inOffset + s0 * inRowBytes;
+        long hRows = hOffset + s0 * stateRowBytes;
+        if (staged) {
+          for (int k = 0; k < count; k++) {
+            long gs = k * GATE_SCRATCH;
+            MemorySegment.copy(h, hRows + k * stateRowBytes + unitBytes, scratch, gs + H_STAGE, valid * F);
+            if (kind == CellKind.LSTM) {
+              MemorySegment.copy(c, cOffset + (s0 + k) * stateRowBytes + unitBytes, scratch, gs + C_STAGE,
+                  valid * F);
+            }
+          }
+        }
+        switch (kind) {
+          case LSTM -> {
+            input(projected, in, inRows, inRowBytes, b, 0, 8, valid, scratch, 0, count);
+            recurrent(r, 8, b, 0, h, hRows, stateRowBytes, scratch, 0, count);
+          }
+          case GRU -> {
+            if (lbr) {
+              input(projected, in, inRows, inRowBytes, b, 0, 6, valid, scratch, 0, count);
+              recurrent(r, 4, b, 0, h, hRows, stateRowBytes, scratch, 0, count);
+              streams(r, 2, b, 2, h, hRows, stateRowBytes, bias, biasOffset(b, 3), 0, scratch, 3 * SLOT, count);
+            } else if (phase == 0) {
+              input(projected, in, inRows, inRowBytes, b, 2, 2, valid, scratch, 2 * SLOT, count);
+              recurrent(r, 2, b, 2, h, hRows, stateRowBytes, scratch, 2 * SLOT, count);
+            } else {
+              input(projected, in, inRows, inRowBytes, b, 0, 4, valid, scratch, 0, count);
+              recurrent(r, 2, b, 0, h, hRows, stateRowBytes, scratch, 0, count);
+              recurrent(r, 2, b, 1, shared, sharedOffset + s0 * stateRowBytes, stateRowBytes, scratch, SLOT, count);
+            }
+          }
+          case MINIMAL_GRU -> {
+            input(projected, in, inRows, inRowBytes, b, 0, 4, valid, scratch, 0, count);
+            recurrent(r, 4, b, 0, h, hRows, stateRowBytes, scratch, 0, count);
+          }
+          case RNN -> {
+            input(projected, in, inRows, inRowBytes, b, 0, 2, valid, scratch, 0, count);
+            recurrent(r, 2, b, 0, h, hRows, stateRowBytes, scratch, 0, count);
+          }
+        }
+        for (int k = 0; k < count; k++) {
+          int s = s0 + k;
+          // The updates address the block scratch at offset 0: bring stream k's there (stream k-1 is done).
+          if (k > 0) {
+            MemorySegment.copy(scratch, k * GATE_SCRATCH, scratch, 0, GATE_SCRATCH);
+          }
+          MemorySegment g = scratch;
+          MemorySegment hUnits = staged ? g : h;
+          long hAt = staged ? H_STAGE : hOffset + s * stateRowBytes + unitBytes;
+          MemorySegment cUnits = staged ? g : c;
+          long cAt = staged ? C_STAGE : cOffset + s * stateRowBytes + unitBytes;
+          MemorySegment outUnits = staged ? g : outSegment;
+          long outAt = staged ? OUT_STAGE : outOffset + s * stateRowBytes + unitBytes;
+          switch (kind) {
+            case LSTM -> lstmUpdate(g, cUnits, cAt, outUnits, outAt, b, valid);
+            case GRU -> {
+              if (lbr) {
+                gruUpdate(g, 0, 2 * SLOT, 3 * SLOT, hUnits, hAt, outUnits, outAt, valid);
+              } else if (phase == 0) {
+                resetState(g, 2 * SLOT, hUnits, hAt, outUnits, outAt, valid);
+              } else {
+                gruUpdate(g, 0, SLOT, -1, hUnits, hAt, outUnits, outAt, valid);
+              }
+            }
+            case MINIMAL_GRU -> minimalGruUpdate(g, hUnits, hAt, outUnits, outAt, valid);
+            case RNN -> rnnUpdate(g, outUnits, outAt, valid);
+          }
+          if (staged) {
+            MemorySegment.copy(g, OUT_STAGE, outSegment, outOffset + s * stateRowBytes + unitBytes, valid * F);
+            if (kind == CellKind.LSTM) {
+              MemorySegment.copy(g, C_STAGE, c, cOffset + s * stateRowBytes + unitBytes, valid * F);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Fills {@code vectors / 2} gate slots, from panel slot {@code slot}, of {@code count} streams' block
+   * scratches: the biases plus W x, or the precomputed projections.
+   */
+  private void input(boolean projected, MemorySegment in, long inRows, long inRowBytes, int block, int slot,
+      int vectors, int valid, MemorySegment scratch, long at, int count) {
+    if (projected) {
+      for (int k = 0; k < count; k++) {
+        for (int p = slot; p < slot + vectors / 2; p++) {
+          long from = inRows + k * inRowBytes + ((long) order[p] * hidden + (long) block * B) * F;
+          MemorySegment.copy(in, from, scratch, k * GATE_SCRATCH + at + (p - slot) * SLOT, valid * F);
+        }
+      }
+    } else {
+      streams(w, vectors, block, slot, in, inRows, inRowBytes, bias, biasOffset(block, slot), 0, scratch, at, count);
+    }
+  }
+
+  /** Adds R·state over {@code vectors} vectors of gate rows into the block scratches of {@code count} streams. */
+  private static void recurrent(Panel panel, int vectors, int block, int slot, MemorySegment state, long stateRows,
+      long stateRowBytes, MemorySegment scratch, long at, int count) {
+    streams(panel, vectors, block, slot, state, stateRows, stateRowBytes, scratch, at, GATE_SCRATCH, scratch, at,
+        count);
+  }
+
+  /**
+   * {@code scratch[k] at = init[k] + panel · src[k]} for {@code count} streams k: four at a time as a
+   * register tile per slot, else one stream at a time (the same sums in the same order).
+   */
+  private static void streams(Panel panel, int vectors, int block, int slot, MemorySegment src, long srcRows,
+      long srcStride, MemorySegment init, long initOffset, long initStride, MemorySegment scratch, long at,
+      int count) {
+    if (count == STREAM_GROUP) {
+      for (int p = 0; p < vectors / 2; p++) {
+        PanelGemv.tile4(panel, block, slot + p, src, srcRows, srcStride, init, initOffset + p * SLOT, initStride,
+            scratch, at + p * SLOT, GATE_SCRATCH);
+      }
+    } else {
+      for (int k = 0; k < count; k++) {
+        PanelGemv.run(panel, vectors, block, slot, src, srcRows + k * srcStride, init, initOffset + k * initStride,
+            scratch, k * GATE_SCRATCH + at);
+      }
+    }
+  }
+
+  private long biasOffset(int block, int slot) {
+    return ((long) block * biasSlots + slot) * SLOT;
+  }
+
+  // ------------------------------------------------------------------------------------- projections
+
+  @Override
+  public void projectInputs(MemorySegment x, long xOffset, int rows, MemorySegment proj, long projOffset) {
+    long xRowBytes = (long) inputSize * F;
+    long projRowBytes = (long) gates * hidden * F;
+    int row = 0;
+    for (; row + 4 <= rows; row += 4) {
+      for (int b = 0; b < blocks; b++) {
+        int valid = Math.min(B, hidden - b * B);
+        for (int p = 0; p < gates; p++) {
+          long at = projOffset + row * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F;
+          if (valid == B) {
+            PanelGemv.tile4(w, b, p, x, xOffset + row * xRowBytes, xRowBytes, bias, biasOffset(b, p), 0, proj, at,
+                projRowBytes);
+          } else {
+            for (int k = 0; k < 4; k++) {
+              projectTail(x, xOffset + (row + k) * xRowBytes, b, p, valid, proj, at + k * projRowBytes);
+            }
+          }
+        }
+      }
+    }
+    for (; row < rows; row++) {
+      for (int b = 0; b < blocks; b++) {
+        int valid = Math.min(B, hidden - b * B);
+        for (int p = 0; p < gates; p++) {
+          long at = projOffset + row * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F;
+          if (valid == B) {
+            PanelGemv.run(w, 2, b, p, x, xOffset + row * xRowBytes, bias, biasOffset(b, p), proj, at);
+          } else {
+            projectTail(x, xOffset + row * xRowBytes, b, p, valid, proj, at);
+          }
+        }
+      }
+    }
+  }
+
+  /** The {@code valid} rows of a slot of the partial last block, one at a time (no scratch to stage a vector). */
+  private void projectTail(MemorySegment x, long xRow, int block, int slot, int valid, MemorySegment proj,
+      long at) {
+    for (int u = 0; u < valid; u++) {
+      float value = bias.get(JAVA_FLOAT, biasOffset(block, slot) + u * F) + w.rowDot(block, slot, u, x, xRow);
+      proj.set(JAVA_FLOAT, at + u * F, value);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------- state updates
+  //
+  // The vector updates run as a sequence of small stages over one vector of the block, each reading and
+  // writing the L1-resident gate scratch: activate a slot in place, combine slots, store the new state.
+  // Following the rule of VectorShapes, no stage passes a vector to another method; vectors live only
+  // inside one stage. Every access is a whole vector: a partial last block works on copies in the scratch
+  // (see range), so no masks are needed.
+
+  private static final jdk.incubator.vector.VectorSpecies<Float> FLOATS = VectorShapes.FLOATS;
+
+  private void activate(MemorySegment g, long at, float scaleIn, float scaleOut, float offset) {
+    VectorMath.activate(g, at, hasClip, clip, scaleIn, scaleOut, offset);
+  }
+
+  private void lstmUpdate(MemorySegment g, MemorySegment c, long cAt, MemorySegment hOut, long outAt, int block,
+      int valid) {
+    if (!vectorActivations) {
+      for (int u = 0; u < valid; u++) {
+        lstmUnit(g, u, c, cAt + u * F, hOut, outAt + u * F, block);
+      }
+      return;
+    }
+    for (int v = 0; v * L < valid; v++) {
+      long at = v * VB;
+      long peepAt = (long) block * 3 * SLOT + at;
+      if (peepholes != null) {
+        peepholeInputs(g, at, c, cAt + at, peepAt);
+      }
+      activate(g, at, scaleInF, scaleOutF, offsetF);
+      if (!inputForget) {
+        activate(g, at + 2 * SLOT, scaleInF, scaleOutF, offsetF);
+      }
+      activate(g, at + 3 * SLOT, scaleInG, scaleOutG, offsetG);
+      cellState(g, at, c, cAt + at, inputForget);
+      if (peepholes != null) {
+        peepholeOutput(g, at, peepholes, peepAt);
+      }
+      activate(g, at + SLOT, scaleInF, scaleOutF, offsetF);
+      // h = o * h_activation(c_new): activate c_new (slot c) in place, then multiply by o (slot o).
+      activateUnclipped(g, at + 3 * SLOT, scaleInH, scaleOutH, offsetH);
+      product(g, at + SLOT, g, at + 3 * SLOT, hOut, outAt + at);
+    }
+  }
+
+  /** Activates without the clip (the LSTM's h activation of c is not clipped). */
+  private static void activateUnclipped(MemorySegment g, long at, float scaleIn, float scaleOut, float offset) {
+    VectorMath.activate(g, at, false, Float.NaN, scaleIn, scaleOut, offset);
+  }
+
+  /** Slots i and f += peephole * c_prev. */
+  private void peepholeInputs(MemorySegment g, long at, MemorySegment c, long cAt, long peepAt) {
+    FloatVector cPrev = FloatVector.fromMemorySegment(FLOATS, c, cAt, ORDER);
+    long f = at + 2 * SLOT;
+    FloatVector.fromMemorySegment(FLOATS, peepholes, peepAt, ORDER).fma(cPrev,
+        FloatVector.fromMemorySegment(FLOATS, g, at, ORDER)).intoMemorySegment(g, at, ORDER);
+    FloatVector.fromMemorySegment(FLOATS, peepholes, peepAt + 2 * SLOT, ORDER).fma(cPrev,
+        FloatVector.fromMemorySegment(FLOATS, g, f, ORDER)).intoMemorySegment(g, f, ORDER);
+  }
+
+  /** Slot o += peephole * c_new (c_new is in slot c by then). */
+  private static void peepholeOutput(MemorySegment g, long at, MemorySegment peepholes, long peepAt) {
+    long o = at + SLOT;
+    FloatVector.fromMemorySegment(FLOATS, peepholes, peepAt + SLOT, ORDER).fma(
+        FloatVector.fromMemorySegment(FLOATS, g, at + 3 * SLOT, ORDER),
+        FloatVector.fromMemorySegment(FLOATS, g, o, ORDER)).intoMemorySegment(g, o, ORDER);
+  }
+
+  /** c_new = f * c_prev + i * candidate (f = 1 - i with input_forget): stored to c and over slot c. */
+  private static void cellState(MemorySegment g, long at, MemorySegment c, long cAt,
+      boolean inputForget) {
+    FloatVector i = FloatVector.fromMemorySegment(FLOATS, g, at, ORDER);
+    FloatVector f = inputForget ? i.neg().add(1f) : FloatVector.fromMemorySegment(FLOATS, g, at + 2 * SLOT, ORDER);
+    FloatVector cPrev = FloatVector.fromMemorySegment(FLOATS, c, cAt, ORDER);
+    FloatVector cNew = f.mul(cPrev).add(i.mul(FloatVector.fromMemorySegment(FLOATS, g, at + 3 * SLOT, ORDER)));
+    cNew.intoMemorySegment(g, at + 3 * SLOT, ORDER);
+    cNew.intoMemorySegment(c, cAt, ORDER);
+  }
+
+  /** out = a * b, one vector. */
+  private static void product(MemorySegment a, long aAt, MemorySegment b, long bAt, MemorySegment out,
+      long outAt) {
+    FloatVector.fromMemorySegment(FLOATS, a, aAt, ORDER).mul(FloatVector.fromMemorySegment(FLOATS, b, bAt, ORDER))
+        .intoMemorySegment(out, outAt, ORDER);
+  }
+
+  /** The scalar LSTM update of one unit, for activations without a vector form. */
+  private void lstmUnit(MemorySegment g, int u, MemorySegment c, long cAt, MemorySegment hOut, long outAt,
+      int block) {
+    float preI = g.get(JAVA_FLOAT, u * F);
+    float preO = g.get(JAVA_FLOAT, SLOT + u * F);
+    float preF = g.get(JAVA_FLOAT, 2 * SLOT + u * F);
+    float preC = g.get(JAVA_FLOAT, 3 * SLOT + u * F);
+    float cPrev = c.get(JAVA_FLOAT, cAt);
+    long peepAt = (long) block * 3 * SLOT + u * F;
+    if (peepholes != null) {
+      preI += peepholes.get(JAVA_FLOAT, peepAt) * cPrev;
+      preF += peepholes.get(JAVA_FLOAT, peepAt + 2 * SLOT) * cPrev;
+    }
+    float i = functionF.apply(clip(preI));
+    float forget = inputForget ? 1f - i : functionF.apply(clip(preF));
+    float cNew = forget * cPrev + i * functionG.apply(clip(preC));
+    if (peepholes != null) {
+      preO += peepholes.get(JAVA_FLOAT, peepAt + SLOT) * cNew;
+    }
+    c.set(JAVA_FLOAT, cAt, cNew);
+    hOut.set(JAVA_FLOAT, outAt, functionF.apply(clip(preO)) * functionH.apply(cNew));
+  }
+
+  /**
+   * The GRU update: z from slot {@code zAt}, the candidate pre-activation from slot {@code candidateAt} plus,
+   * for linear_before_reset ({@code recurrentAt >= 0}), r (slot 1) times the recurrent term at
+   * {@code recurrentAt}.
+   */
+  private void gruUpdate(MemorySegment g, long zAt, long candidateAt, long recurrentAt, MemorySegment h,
+      long hAt, MemorySegment hOut, long outAt, int valid) {
+    if (!vectorActivations) {
+      for (int u = 0; u < valid; u++) {
+        float z = functionF.apply(clip(g.get(JAVA_FLOAT, zAt + u * F)));
+        float pre = g.get(JAVA_FLOAT, candidateAt + u * F);
+        if (recurrentAt >= 0) {
+          pre += functionF.apply(clip(g.get(JAVA_FLOAT, SLOT + u * F))) * g.get(JAVA_FLOAT, recurrentAt + u * F);
+        }
+        float candidate = functionG.apply(clip(pre));
+        float hPrev = h.get(JAVA_FLOAT, hAt + u * F);
+        hOut.set(JAVA_FLOAT, outAt + u * F, (1f - z) * candidate + z * hPrev);
+      }
+      return;
+    }
+    for (int v = 0; v * L < valid; v++) {
+      long at = v * VB;
+      activate(g, zAt + at, scaleInF, scaleOutF, offsetF);
+      if (recurrentAt >= 0) {
+        activate(g, SLOT + at, scaleInF, scaleOutF, offsetF);
+        resetProduct(g, SLOT + at, recurrentAt + at, candidateAt + at);
+      }
+      activate(g, candidateAt + at, scaleInG, scaleOutG, offsetG);
+      gruHidden(g, zAt + at, candidateAt + at, h, hAt + at, hOut, outAt + at);
+    }
+  }
+
+  /** candidate += r * recurrent (linear_before_reset). */
+  private static void resetProduct(MemorySegment g, long rAt, long recurrentAt, long candidateAt) {
+    FloatVector.fromMemorySegment(FLOATS, g, rAt, ORDER).fma(FloatVector.fromMemorySegment(FLOATS, g, recurrentAt,
+        ORDER), FloatVector.fromMemorySegment(FLOATS, g, candidateAt, ORDER)).intoMemorySegment(g, candidateAt, ORDER);
+  }
+
+  /** h = (1 - z) * candidate + z * h_prev from the activated slots. */
+  private static void gruHidden(MemorySegment g, long zAt, long candidateAt, MemorySegment h, long hAt,
+      MemorySegment hOut, long outAt) {
+    FloatVector z = FloatVector.fromMemorySegment(FLOATS, g, zAt, ORDER);
+    FloatVector candidate = FloatVector.fromMemorySegment(FLOATS, g, candidateAt, ORDER);
+    FloatVector hPrev = FloatVector.fromMemorySegment(FLOATS, h, hAt, ORDER);
+    z.neg().add(1f).mul(candidate).add(z.mul(hPrev)).intoMemorySegment(hOut, outAt, ORDER);
+  }
+
+  /** Textbook GRU phase 0: {@code shared = r * h} for the block's units. */
+  private void resetState(MemorySegment g, long rAt, MemorySegment h, long hAt, MemorySegment shared,
+      long sharedAt, int valid) {
+    if (!vectorActivations) {
+      for (int u = 0; u < valid; u++) {
+        float reset = functionF.apply(clip(g.get(JAVA_FLOAT, rAt + u * F)));
+        shared.set(JAVA_FLOAT, sharedAt + u * F, reset * h.get(JAVA_FLOAT, hAt + u * F));
+      }
+      return;
+    }
+    for (int v = 0; v * L < valid; v++) {
+      long at = v * VB;
+      activate(g, rAt + at, scaleInF, scaleOutF, offsetF);
+      product(g, rAt + at, h, hAt + at, shared, sharedAt + at);
+    }
+  }
+
+  private void minimalGruUpdate(MemorySegment g, MemorySegment h, long hAt, MemorySegment hOut, long outAt,
+      int valid) {
+    if (!vectorActivations) {
+      for (int u = 0; u < valid; u++) {
+        float gate = functionF.apply(clip(g.get(JAVA_FLOAT, u * F)));
+        float candidate = functionG.apply(clip(g.get(JAVA_FLOAT, SLOT + u * F)));
+        float hPrev = h.get(JAVA_FLOAT, hAt + u * F);
+        hOut.set(JAVA_FLOAT, outAt + u * F, gate * candidate + (1f - gate) * hPrev);
+      }
+      return;
+    }
+    for (int v = 0; v * L < valid; v++) {
+      long at = v * VB;
+      activate(g, at, scaleInF, scaleOutF, offsetF);
+      activate(g, SLOT + at, scaleInG, scaleOutG, offsetG);
+      minimalHidden(g, at, h, hAt + at, hOut, outAt + at);
+    }
+  }
+
+  /** h = u * candidate + (1 - u) * h_prev from the activated slots. */
+  private static void minimalHidden(MemorySegment g, long at, MemorySegment h, long hAt, MemorySegment hOut,
+      long outAt) {
+    FloatVector gate = FloatVector.fromMemorySegment(FLOATS, g, at, ORDER);
+    FloatVector candidate = FloatVector.fromMemorySegment(FLOATS, g, SLOT + at, ORDER);
+    FloatVector hPrev = FloatVector.fromMemorySegment(FLOATS, h, hAt, ORDER);
+    gate.mul(candidate).add(gate.neg().add(1f).mul(hPrev)).intoMemorySegment(hOut, outAt, ORDER);
+  }
+
+  private void rnnUpdate(MemorySegment g, MemorySegment hOut, long outAt, int valid) {
+    if (!vectorActivations) {
+      for (int u = 0; u < valid; u++) {
+        hOut.set(JAVA_FLOAT, outAt + u * F, functionF.apply(clip(g.get(JAVA_FLOAT, u * F))));
+      }
+      return;
+    }
+    for (int v = 0; v * L < valid; v++) {
+      long at = v * VB;
+      activate(g, at, scaleInF, scaleOutF, offsetF);
+      copyOut(g, at, hOut, outAt + at);
+    }
+  }
+
+  private static void copyOut(MemorySegment g, long at, MemorySegment hOut, long outAt) {
+    FloatVector.fromMemorySegment(FLOATS, g, at, ORDER).intoMemorySegment(hOut, outAt, ORDER);
+  }
+
+  private float clip(float preActivation) {
+    return hasClip ? Math.max(-clip, Math.min(clip, preActivation)) : preActivation;
+  }
+}
