@@ -28,6 +28,15 @@ import jdk.incubator.vector.FloatVector;
  * end of the step; c is updated in place. {@link #step} runs exactly the code of {@link #stepRange} over the
  * unit range [0, H), so any split across threads gives bitwise the same result.
  *
+ * <p>A batch of n streams goes four streams at a time through each block: one register-tiled pass over the
+ * block's panel serves four streams ({@link PanelGemv#tile4}), summing each stream in the same order as a
+ * single stream, so a stream's result does not depend on its batch. {@link #projectInputs} is a
+ * register-tiled matrix-matrix product over four input rows at a time, and {@link #stepProjected} runs the
+ * same blocks with the gate slots filled from the projections instead of W x. When H is not a multiple of
+ * the block, the last block computes whole vectors on copies of its slices of h, c and the output in the
+ * scratch (no masks, nothing outside [0, H) touched); only {@code projectInputs} writes its last partial
+ * block row by row, having no scratch. Weights are fp32, bf16 or int8 ({@link Panel}).
+ *
  * <p>Sigmoid and tanh are vectorised ({@link VectorMath}); a cell with any other activation, such as Relu or
  * HardSigmoid, computes its pre-activations the same way and applies the scalar definitions per unit.
  */
