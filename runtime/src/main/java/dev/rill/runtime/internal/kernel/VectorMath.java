@@ -67,30 +67,43 @@ final class VectorMath {
    */
   static void activate(MemorySegment segment, long at, boolean hasClip, float clip, float scaleIn,
       float scaleOut, float offset) {
-    FloatVector x = FloatVector.fromMemorySegment(VectorShapes.FLOATS, segment, at, ORDER);
-    if (hasClip) {
-      x = x.min(clip).max(-clip);
+    activate(segment, at, 1, hasClip, clip, scaleIn, scaleOut, offset);
+  }
+
+  /**
+   * {@link #activate(MemorySegment, long, boolean, float, float, float, float)} of {@code count} consecutive
+   * vectors from byte offset {@code at}: one call, the constants loaded once, and independent iterations that
+   * overlap in the out-of-order window (a call per vector costs several times more).
+   */
+  static void activate(MemorySegment segment, long at, int count, boolean hasClip, float clip, float scaleIn,
+      float scaleOut, float offset) {
+    for (int i = 0; i < count; i++) {
+      long vAt = at + i * VectorShapes.VECTOR_BYTES;
+      FloatVector x = FloatVector.fromMemorySegment(VectorShapes.FLOATS, segment, vAt, ORDER);
+      if (hasClip) {
+        x = x.min(clip).max(-clip);
+      }
+      x = x.mul(scaleIn);
+      // Rational tanh: odd degree-13 numerator over even degree-6 denominator on [-C, C] (Eigen's float
+      // coefficients), the identity for tiny |x| (keeps ±0 and subnormals exact), ±1 from |x| >= 9.
+      FloatVector xc = x.min(TANH_CLAMP).max(-TANH_CLAMP);
+      FloatVector x2 = xc.mul(xc);
+      var s = VectorShapes.FLOATS;
+      FloatVector p = x2.fma(A13, A11);
+      p = p.fma(x2, FloatVector.broadcast(s, A9));
+      p = p.fma(x2, FloatVector.broadcast(s, A7));
+      p = p.fma(x2, FloatVector.broadcast(s, A5));
+      p = p.fma(x2, FloatVector.broadcast(s, A3));
+      p = p.fma(x2, FloatVector.broadcast(s, A1)).mul(xc);
+      FloatVector q = x2.fma(B6, B4);
+      q = q.fma(x2, FloatVector.broadcast(s, B2));
+      q = q.fma(x2, FloatVector.broadcast(s, B0));
+      FloatVector abs = x.abs();
+      FloatVector t = p.div(q).blend(x, abs.compare(VectorOperators.LT, TANH_TINY));
+      FloatVector one = FloatVector.broadcast(VectorShapes.FLOATS, 1f).blend(-1f, x.compare(VectorOperators.LT, 0f));
+      t = t.blend(one, abs.compare(VectorOperators.GE, TANH_SATURATED));
+      t.fma(scaleOut, offset).intoMemorySegment(segment, vAt, ORDER);
     }
-    x = x.mul(scaleIn);
-    // Rational tanh: odd degree-13 numerator over even degree-6 denominator on [-C, C] (Eigen's float
-    // coefficients), the identity for tiny |x| (keeps ±0 and subnormals exact), ±1 from |x| >= 9.
-    FloatVector xc = x.min(TANH_CLAMP).max(-TANH_CLAMP);
-    FloatVector x2 = xc.mul(xc);
-    var s = VectorShapes.FLOATS;
-    FloatVector p = x2.fma(A13, A11);
-    p = p.fma(x2, FloatVector.broadcast(s, A9));
-    p = p.fma(x2, FloatVector.broadcast(s, A7));
-    p = p.fma(x2, FloatVector.broadcast(s, A5));
-    p = p.fma(x2, FloatVector.broadcast(s, A3));
-    p = p.fma(x2, FloatVector.broadcast(s, A1)).mul(xc);
-    FloatVector q = x2.fma(B6, B4);
-    q = q.fma(x2, FloatVector.broadcast(s, B2));
-    q = q.fma(x2, FloatVector.broadcast(s, B0));
-    FloatVector abs = x.abs();
-    FloatVector t = p.div(q).blend(x, abs.compare(VectorOperators.LT, TANH_TINY));
-    FloatVector one = FloatVector.broadcast(VectorShapes.FLOATS, 1f).blend(-1f, x.compare(VectorOperators.LT, 0f));
-    t = t.blend(one, abs.compare(VectorOperators.GE, TANH_SATURATED));
-    t.fma(scaleOut, offset).intoMemorySegment(segment, at, ORDER);
   }
 
   private static final float TANH_CLAMP = 7.90531110763549805f;
