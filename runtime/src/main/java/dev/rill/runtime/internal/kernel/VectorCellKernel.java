@@ -273,6 +273,8 @@ final class VectorCellKernel implements CellKernel {
       }
       if (kind == CellKind.LSTM && vectorActivations) {
         lstmUpdates(c, cOffset, hNext, hNextOffset, first, end, to, n, scratch);
+      } else if (lbr && vectorActivations) {
+        lbrGruUpdates(h, hOffset, hNext, hNextOffset, first, end, to, n, scratch);
       } else {
         for (int b = first; b < end; b++) {
           updates(phase, h, hOffset, hNext, hNextOffset, c, cOffset, b, to, 0, n, shared, sharedOffset, scratch,
@@ -358,6 +360,51 @@ final class VectorCellKernel implements CellKernel {
           if (staged && stage == 3) {
             MemorySegment.copy(g, gb + OUT_STAGE, out, outOffset + k * stateRowBytes + unitBytes, valid * F);
             MemorySegment.copy(g, gb + C_STAGE, c, cOffset + k * stateRowBytes + unitBytes, valid * F);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The vector updates of the linear_before_reset GRU for blocks [first, end), arranged like
+   * {@link #lstmUpdates}: stage by stage over every vector, z and r (contiguous slots) activated in one run
+   * per block, so that the vectors' chains overlap. Each unit sees exactly the operations of
+   * {@link #gruUpdate}, in the same order.
+   */
+  private void lbrGruUpdates(MemorySegment h, long hOffset, MemorySegment out, long outOffset, int first, int end,
+      int to, int n, MemorySegment g) {
+    long stateRowBytes = (long) hidden * F;
+    for (int stage = 0; stage < 4; stage++) {
+      for (int b = first; b < end; b++) {
+        int valid = Math.min(B, to - b * B);
+        boolean staged = valid < B;
+        long unitBytes = (long) b * B * F;
+        for (int k = 0; k < n; k++) {
+          long gb = ((long) (b - first) * n + k) * GATE_SCRATCH;
+          switch (stage) {
+            // A partial block (always staged) works on whole slots; its lanes past H are never read.
+            case 0 -> VectorMath.activate(g, gb, 2 * B / L, hasClip, clip, scaleInF, scaleOutF, offsetF);
+            case 1 -> {
+              for (int v = 0; v < B / L; v++) {
+                long vAt = v * VB;
+                resetProduct(g, gb + SLOT + vAt, gb + 3 * SLOT + vAt, gb + 2 * SLOT + vAt);
+              }
+            }
+            case 2 -> VectorMath.activate(g, gb + 2 * SLOT, B / L, hasClip, clip, scaleInG, scaleOutG, offsetG);
+            default -> {
+              MemorySegment hUnits = staged ? g : h;
+              long hAt = staged ? gb + H_STAGE : hOffset + k * stateRowBytes + unitBytes;
+              MemorySegment outUnits = staged ? g : out;
+              long outAt = staged ? gb + OUT_STAGE : outOffset + k * stateRowBytes + unitBytes;
+              for (int v = 0; v < B / L; v++) {
+                long vAt = v * VB;
+                gruHidden(g, gb + vAt, gb + 2 * SLOT + vAt, hUnits, hAt + vAt, outUnits, outAt + vAt);
+              }
+              if (staged) {
+                MemorySegment.copy(g, gb + OUT_STAGE, out, outOffset + k * stateRowBytes + unitBytes, valid * F);
+              }
+            }
           }
         }
       }
