@@ -21,8 +21,8 @@ import jdk.incubator.vector.FloatVector;
  * slots:
  * <ul>
  *   <li>LSTM i, o, f, c; minimal GRU u, c; RNN the single gate: one pass over x, one over h.
- *   <li>GRU with linear_before_reset z, r, h: x for all three, h for z and r, and a separate pass of h over
- *       the h gate into its own scratch slot started from {@code Rb_h}, so that the candidate is
+ *   <li>GRU with linear_before_reset z, r, h: one pass over x, then the h gate's input part moves to a
+ *       fourth scratch slot and one pass over h adds onto z, r and {@code Rb_h}, so that the candidate is
  *       {@code g(Wx + Wb + r * (R h + Rb))}.
  *   <li>Textbook GRU z, h, r, in two phases: phase 0 computes r and writes {@code r * h} of its units into
  *       a shared [n, H] buffer; phase 1 computes z from [x, h] and the candidate from [x, r * h].
@@ -388,10 +388,10 @@ final class VectorCellKernel implements CellKernel {
             case 1 -> {
               for (int v = 0; v < B / L; v++) {
                 long vAt = v * VB;
-                resetProduct(g, gb + SLOT + vAt, gb + 3 * SLOT + vAt, gb + 2 * SLOT + vAt);
+                resetProduct(g, gb + SLOT + vAt, gb + 2 * SLOT + vAt, gb + 3 * SLOT + vAt);
               }
             }
-            case 2 -> VectorMath.activate(g, gb + 2 * SLOT, B / L, hasClip, clip, scaleInG, scaleOutG, offsetG);
+            case 2 -> VectorMath.activate(g, gb + 3 * SLOT, B / L, hasClip, clip, scaleInG, scaleOutG, offsetG);
             default -> {
               MemorySegment hUnits = staged ? g : h;
               long hAt = staged ? gb + H_STAGE : hOffset + k * stateRowBytes + unitBytes;
@@ -399,7 +399,7 @@ final class VectorCellKernel implements CellKernel {
               long outAt = staged ? gb + OUT_STAGE : outOffset + k * stateRowBytes + unitBytes;
               for (int v = 0; v < B / L; v++) {
                 long vAt = v * VB;
-                gruHidden(g, gb + vAt, gb + 2 * SLOT + vAt, hUnits, hAt + vAt, outUnits, outAt + vAt);
+                gruHidden(g, gb + vAt, gb + 3 * SLOT + vAt, hUnits, hAt + vAt, outUnits, outAt + vAt);
               }
               if (staged) {
                 MemorySegment.copy(g, gb + OUT_STAGE, out, outOffset + k * stateRowBytes + unitBytes, valid * F);
@@ -444,9 +444,16 @@ final class VectorCellKernel implements CellKernel {
       }
       case GRU -> {
         if (lbr) {
+          // One pass over all of R: z and r accumulate onto their input parts in slots 0 and 1, the h gate's
+          // recurrent part onto Rb_h in slot 2, after its input part has moved to slot 3. (Two passes, over
+          // two and one slots, ran only two to four FMA chains and were bound by FMA latency.)
           input(projected, in, inRows, inRowBytes, b, 0, 6, valid, scratch, base, count);
-          recurrent(r, 4, b, 0, h, hRows, stateRowBytes, scratch, base, count);
-          streams(r, 2, b, 2, h, hRows, stateRowBytes, bias, biasOffset(b, 3), 0, scratch, base + 3 * SLOT, count);
+          for (int k = 0; k < count; k++) {
+            long gs = base + k * GATE_SCRATCH;
+            MemorySegment.copy(scratch, gs + 2 * SLOT, scratch, gs + 3 * SLOT, SLOT);
+            MemorySegment.copy(bias, biasOffset(b, 3), scratch, gs + 2 * SLOT, SLOT);
+          }
+          recurrent(r, 6, b, 0, h, hRows, stateRowBytes, scratch, base, count);
         } else if (phase == 0) {
           input(projected, in, inRows, inRowBytes, b, 2, 2, valid, scratch, base + 2 * SLOT, count);
           recurrent(r, 2, b, 2, h, hRows, stateRowBytes, scratch, base + 2 * SLOT, count);
@@ -497,7 +504,7 @@ final class VectorCellKernel implements CellKernel {
         case LSTM -> lstmUpdate(g, gb, cUnits, cAt, outUnits, outAt, b, valid);
         case GRU -> {
           if (lbr) {
-            gruUpdate(g, gb, gb + 2 * SLOT, gb + 3 * SLOT, hUnits, hAt, outUnits, outAt, valid);
+            gruUpdate(g, gb, gb + 3 * SLOT, gb + 2 * SLOT, hUnits, hAt, outUnits, outAt, valid);
           } else if (phase == 0) {
             resetState(g, gb + 2 * SLOT, hUnits, hAt, outUnits, outAt, valid);
           } else {
