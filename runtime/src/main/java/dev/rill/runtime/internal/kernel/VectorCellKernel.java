@@ -56,6 +56,8 @@ final class VectorCellKernel implements CellKernel {
   private static final long GATE_SCRATCH = 7 * SLOT;
   /** Streams whose products share one pass over the weights. */
   private static final int STREAM_GROUP = 4;
+  /** Input rows per chunk of {@link #projectSixRows}: eight six-row tiles. */
+  private static final int PROJECT_CHUNK = 8 * PanelGemm.ROWS;
   /** Block scratch of a group of streams. */
   private static final long GROUP_SCRATCH = STREAM_GROUP * GATE_SCRATCH;
 
@@ -393,7 +395,7 @@ final class VectorCellKernel implements CellKernel {
   public void projectInputs(MemorySegment x, long xOffset, int rows, MemorySegment proj, long projOffset) {
     long xRowBytes = (long) inputSize * F;
     long projRowBytes = (long) gates * hidden * F;
-    int row = 0;
+    int row = w.precision == WeightPrecision.FP32 ? projectSixRows(x, xOffset, rows, proj, projOffset) : 0;
     for (; row + 4 <= rows; row += 4) {
       for (int b = 0; b < blocks; b++) {
         int valid = Math.min(B, hidden - b * B);
@@ -423,6 +425,39 @@ final class VectorCellKernel implements CellKernel {
         }
       }
     }
+  }
+
+  /**
+   * The fp32 projections of the largest multiple of six rows, six rows per register tile
+   * ({@link PanelGemm#fp32Tile6}); returns how many rows it did. Rows go in chunks of
+   * {@link #PROJECT_CHUNK}, block by block within a chunk, so a block's 16 KiB-or-so of W and the chunk's
+   * inputs both stay in L1/L2 while every tile of the chunk reuses them. Each row is summed in the order of
+   * the four-row and one-row paths, so the tiling never changes a result.
+   */
+  private int projectSixRows(MemorySegment x, long xOffset, int rows, MemorySegment proj, long projOffset) {
+    long xRowBytes = (long) inputSize * F;
+    long projRowBytes = (long) gates * hidden * F;
+    int tiled = rows - rows % PanelGemm.ROWS;
+    for (int first = 0; first < tiled; first += PROJECT_CHUNK) {
+      int last = Math.min(tiled, first + PROJECT_CHUNK);
+      for (int b = 0; b < blocks; b++) {
+        int valid = Math.min(B, hidden - b * B);
+        for (int row = first; row < last; row += PanelGemm.ROWS) {
+          for (int p = 0; p < gates; p++) {
+            long at = projOffset + row * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F;
+            if (valid == B) {
+              PanelGemm.fp32Tile6(w, b, p, x, xOffset + row * xRowBytes, xRowBytes, bias, biasOffset(b, p), 0,
+                  proj, at, projRowBytes);
+            } else {
+              for (int k = 0; k < PanelGemm.ROWS; k++) {
+                projectTail(x, xOffset + (row + k) * xRowBytes, b, p, valid, proj, at + k * projRowBytes);
+              }
+            }
+          }
+        }
+      }
+    }
+    return tiled;
   }
 
   /** The {@code valid} rows of a slot of the partial last block, one at a time (no scratch to stage a vector). */
