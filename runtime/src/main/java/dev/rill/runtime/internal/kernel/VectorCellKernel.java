@@ -28,8 +28,9 @@ import jdk.incubator.vector.FloatVector;
  * end of the step; c is updated in place. {@link #step} runs exactly the code of {@link #stepRange} over the
  * unit range [0, H), so any split across threads gives bitwise the same result.
  *
- * <p>A batch of n streams goes four streams at a time through each block: one register-tiled pass over the
- * block's panel serves four streams ({@link PanelGemv#tile4}), summing each stream in the same order as a
+ * <p>A batch of n streams goes six streams at a time through each block: one register-tiled pass over the
+ * block's panel serves six streams ({@link PanelGemm#fp32Tile6}; four with {@link PanelGemv#tile4} for
+ * bf16 and int8), summing each stream in the same order as a
  * single stream, so a stream's result does not depend on its batch. {@link #projectInputs} is a
  * register-tiled matrix-matrix product over four input rows at a time, and {@link #stepProjected} runs the
  * same blocks with the gate slots filled from the projections instead of W x. When H is not a multiple of
@@ -54,8 +55,11 @@ final class VectorCellKernel implements CellKernel {
   private static final long OUT_STAGE = 6 * SLOT;
   /** Scratch of one block of one stream: at most four gate slots, then the three staging slots. */
   private static final long GATE_SCRATCH = 7 * SLOT;
-  /** Streams whose products share one pass over the weights. */
-  private static final int STREAM_GROUP = 4;
+  /**
+   * Streams whose products share one pass over the weights: six, the rows of {@link PanelGemm#fp32Tile6}
+   * (bf16 and int8 run a tile of four and two single streams).
+   */
+  private static final int STREAM_GROUP = PanelGemm.ROWS;
   /** Input rows per chunk of {@link #projectSixRows}: eight six-row tiles. */
   private static final int PROJECT_CHUNK = 8 * PanelGemm.ROWS;
   /** Block scratch of a group of streams. */
@@ -238,7 +242,7 @@ final class VectorCellKernel implements CellKernel {
    * projections [n, G*H] of {@link #projectInputs}. {@code scratch} holds one block scratch per stream of a
    * group of {@link #STREAM_GROUP}.
    *
-   * <p>Streams go in groups of four: each pass over a block's panel multiplies it into four streams at once
+   * <p>Streams go in groups of six: each pass over a block's panel multiplies it into six streams at once
    * (register-tiled, so a batch reads each weight once per group instead of once per stream), then each
    * stream's nonlinearities and state update run. A stream's sums are formed in the same order whatever the
    * group, so a stream's result never depends on the batch it is in.
@@ -366,22 +370,30 @@ final class VectorCellKernel implements CellKernel {
   }
 
   /**
-   * {@code scratch[k] at = init[k] + panel · src[k]} for {@code count} streams k: four at a time as a
-   * register tile per slot, else one stream at a time (the same sums in the same order).
+   * {@code scratch[k] at = init[k] + panel · src[k]} for {@code count} streams k: a group of six as one
+   * register tile per slot (fp32), else four as a tile and the rest one stream at a time (the same sums in
+   * the same order).
    */
   private static void streams(Panel panel, int vectors, int block, int slot, MemorySegment src, long srcRows,
       long srcStride, MemorySegment init, long initOffset, long initStride, MemorySegment scratch, long at,
       int count) {
-    if (count == STREAM_GROUP) {
+    int k = 0;
+    if (count == STREAM_GROUP && panel.precision == WeightPrecision.FP32) {
+      for (int p = 0; p < vectors / 2; p++) {
+        PanelGemm.fp32Tile6(panel, block, slot + p, src, srcRows, srcStride, init, initOffset + p * SLOT,
+            initStride, scratch, at + p * SLOT, GATE_SCRATCH);
+      }
+      k = count;
+    } else if (count >= 4) {
       for (int p = 0; p < vectors / 2; p++) {
         PanelGemv.tile4(panel, block, slot + p, src, srcRows, srcStride, init, initOffset + p * SLOT, initStride,
             scratch, at + p * SLOT, GATE_SCRATCH);
       }
-    } else {
-      for (int k = 0; k < count; k++) {
-        PanelGemv.run(panel, vectors, block, slot, src, srcRows + k * srcStride, init, initOffset + k * initStride,
-            scratch, k * GATE_SCRATCH + at);
-      }
+      k = 4;
+    }
+    for (; k < count; k++) {
+      PanelGemv.run(panel, vectors, block, slot, src, srcRows + k * srcStride, init, initOffset + k * initStride,
+          scratch, k * GATE_SCRATCH + at);
     }
   }
 

@@ -88,7 +88,8 @@ class KernelComparisonTest {
             if (precision != WeightPrecision.FP32 && (big ? v % 2 == 0 : (v + i) % 3 != 0)) {
               continue;
             }
-            int streams = new int[] {1, 3, 6}[(i + v + precision.ordinal()) % 3]; // 6: a group of four and two
+            // 5: a tile of four and a single stream; 6: a full group (fp32: one tile of six)
+            int streams = new int[] {1, 5, 6}[(i + v + precision.ordinal()) % 3];
             cases.add(Arguments.of(VARIANTS.get(v).name(), VARIANTS.get(v), shape[0], shape[1], streams,
                 precision));
           }
