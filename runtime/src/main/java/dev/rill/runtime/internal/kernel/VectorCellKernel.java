@@ -11,15 +11,18 @@ import jdk.incubator.vector.FloatVector;
  * The fused cell of the vector kernels. The hidden units are split into blocks of {@link VectorShapes#BLOCK}
  * (two float vectors); for one block, one pass over the {@link Panel}s of W and R computes the
  * pre-activations of all its gates from [x, h] into a few vectors of L1-resident scratch, starting from the
- * pre-summed biases, and then the nonlinearities and the state update of the block run before the next
- * block starts. No full-size gate vector is ever written.
+ * pre-summed biases. A batch of at most four streams (streaming, batch 1) computes the pre-activations of
+ * every block of its range first and then runs the nonlinearities and state updates of all of them, the
+ * LSTM's stage by stage over all vectors, so that they overlap instead of waiting on one vector's chain of
+ * dependent arithmetic; a larger batch runs the updates of each block before the next block, so that each
+ * block's weights are read once for all its groups of streams.
  *
  * <p>The slots of the panels are the gates in an order chosen per cell so that each pass covers contiguous
  * slots:
  * <ul>
  *   <li>LSTM i, o, f, c; minimal GRU u, c; RNN the single gate: one pass over x, one over h.
- *   <li>GRU with linear_before_reset z, r, h: x for all three, h for z and r, and a separate pass of h over
- *       the h gate into its own scratch slot started from {@code Rb_h}, so that the candidate is
+ *   <li>GRU with linear_before_reset z, r, h: one pass over x, then the h gate's input part moves to a
+ *       fourth scratch slot and one pass over h adds onto z, r and {@code Rb_h}, so that the candidate is
  *       {@code g(Wx + Wb + r * (R h + Rb))}.
  *   <li>Textbook GRU z, h, r, in two phases: phase 0 computes r and writes {@code r * h} of its units into
  *       a shared [n, H] buffer; phase 1 computes z from [x, h] and the candidate from [x, r * h].
@@ -184,8 +187,8 @@ final class VectorCellKernel implements CellKernel {
 
   @Override
   public long scratchBytes(int n) {
-    // Block scratch of a group of streams, then the new h [n, H] and the shared r * h [n, H].
-    return GROUP_SCRATCH + 2L * n * hidden * F;
+    // Block scratches, then the new h [n, H] and the shared r * h [n, H].
+    return blockScratchBytes(n, blocks) + 2L * n * hidden * F;
   }
 
   @Override
@@ -200,7 +203,17 @@ final class VectorCellKernel implements CellKernel {
 
   @Override
   public long rangeScratchBytes(int n, int units) {
-    return GROUP_SCRATCH;
+    return blockScratchBytes(n, (units + B - 1) / B);
+  }
+
+  /**
+   * The block scratches of a range of {@code blockCount} blocks: one group's while a batch of more than
+   * {@link #STREAM_GROUP} streams goes block by block, and one per block and stream for a single group, whose
+   * updates wait for all its pre-activations (see {@link #range}). At most four streams' worth whatever
+   * {@code n}, and never less for a larger {@code n}, since a step may run fewer streams than it was sized for.
+   */
+  private static long blockScratchBytes(int n, int blockCount) {
+    return Math.max(GROUP_SCRATCH, (long) blockCount * Math.min(n, STREAM_GROUP) * GATE_SCRATCH);
   }
 
   // ---------------------------------------------------------------------------------------------- steps
@@ -208,7 +221,7 @@ final class VectorCellKernel implements CellKernel {
   @Override
   public void step(MemorySegment x, long xOffset, MemorySegment h, long hOffset, MemorySegment c, long cOffset,
       int n, MemorySegment scratch) {
-    long hNext = GROUP_SCRATCH;
+    long hNext = blockScratchBytes(n, blocks);
     long shared = hNext + (long) n * hidden * F;
     for (int phase = 0; phase < rangePhases(); phase++) {
       range(phase, false, x, xOffset, h, hOffset, scratch, hNext, c, cOffset, n, 0, hidden, scratch, shared,
@@ -228,7 +241,7 @@ final class VectorCellKernel implements CellKernel {
   @Override
   public void stepProjected(MemorySegment proj, long projOffset, MemorySegment h, long hOffset, MemorySegment c,
       long cOffset, int n, MemorySegment scratch) {
-    long hNext = GROUP_SCRATCH;
+    long hNext = blockScratchBytes(n, blocks);
     long shared = hNext + (long) n * hidden * F;
     for (int phase = 0; phase < rangePhases(); phase++) {
       range(phase, true, proj, projOffset, h, hOffset, scratch, hNext, c, cOffset, n, 0, hidden, scratch, shared,
@@ -244,8 +257,9 @@ final class VectorCellKernel implements CellKernel {
    *
    * <p>Streams go in groups of six: each pass over a block's panel multiplies it into six streams at once
    * (register-tiled, so a batch reads each weight once per group instead of once per stream), then each
-   * stream's nonlinearities and state update run. A stream's sums are formed in the same order whatever the
-   * group, so a stream's result never depends on the batch it is in.
+   * stream's nonlinearities and state update run (for a single group, after every block's pre-activations).
+   * A stream's sums are formed in the same order whatever the group, and its updates are the same operations
+   * in the same order, so a stream's result never depends on the batch it is in.
    */
   private void range(int phase, boolean projected, MemorySegment in, long inOffset, MemorySegment h,
       long hOffset, MemorySegment hNext, long hNextOffset, MemorySegment c, long cOffset, int n, int from, int to,
@@ -253,92 +267,263 @@ final class VectorCellKernel implements CellKernel {
     if (from >= to) {
       return; // an empty range (a thread with no units); from may then be H, not a block boundary
     }
+    int first = from / B;
+    int end = (to + B - 1) / B;
+    if (n <= STREAM_GROUP) {
+      // One group: the pre-activations of every block first, then every update. The weight passes then
+      // stream back to back, and the updates (chains of dependent arithmetic, latency-bound one block at a
+      // time) run as one pass of independent blocks that overlap in the out-of-order window.
+      for (int b = first; b < end; b++) {
+        preActivations(phase, projected, in, inOffset, h, hOffset, c, cOffset, b, to, 0, n, shared, sharedOffset,
+            scratch, (long) (b - first) * n * GATE_SCRATCH);
+      }
+      if (kind == CellKind.LSTM && vectorActivations) {
+        lstmUpdates(c, cOffset, hNext, hNextOffset, first, end, to, n, scratch);
+      } else if (lbr && vectorActivations) {
+        lbrGruUpdates(h, hOffset, hNext, hNextOffset, first, end, to, n, scratch);
+      } else {
+        for (int b = first; b < end; b++) {
+          updates(phase, h, hOffset, hNext, hNextOffset, c, cOffset, b, to, 0, n, shared, sharedOffset, scratch,
+              (long) (b - first) * n * GATE_SCRATCH);
+        }
+      }
+      return;
+    }
+    for (int b = first; b < end; b++) {
+      for (int s0 = 0; s0 < n; s0 += STREAM_GROUP) {
+        int count = Math.min(STREAM_GROUP, n - s0);
+        preActivations(phase, projected, in, inOffset, h, hOffset, c, cOffset, b, to, s0, count, shared,
+            sharedOffset, scratch, 0);
+        updates(phase, h, hOffset, hNext, hNextOffset, c, cOffset, b, to, s0, count, shared, sharedOffset, scratch,
+            0);
+      }
+    }
+  }
+
+  /**
+   * The vector LSTM updates of blocks [first, end) (the range ending at unit {@code to}) for n streams whose
+   * block scratches were filled by {@link #preActivations}, stream k of block b at
+   * {@code ((b - first) * n + k) * GATE_SCRATCH}. Each stage runs over every vector before the next stage
+   * starts: the stages of one vector form a chain of dependent arithmetic (activations, then c, then tanh(c),
+   * then h), while the same stage of different vectors is independent and overlaps in the out-of-order
+   * window, several times faster than one vector's chain after another. Each unit sees exactly the operations
+   * of {@link #lstmUpdate}, in the same order.
+   */
+  private void lstmUpdates(MemorySegment c, long cOffset, MemorySegment out, long outOffset, int first, int end,
+      int to, int n, MemorySegment g) {
+    long stateRowBytes = (long) hidden * F;
+    // Without peepholes and input_forget, slots i, o and f (contiguous) take one sigmoid run per block, and o
+    // is activated with them rather than after c_new. A partial block activates whole slots (its lanes past
+    // H hold finite padding or stale values that nothing reads).
+    boolean runs = peepholes == null && !inputForget;
+    for (int stage = 0; stage < 4; stage++) {
+      for (int b = first; b < end; b++) {
+        int valid = Math.min(B, to - b * B);
+        boolean staged = valid < B;
+        long unitBytes = (long) b * B * F;
+        for (int k = 0; k < n; k++) {
+          long gb = ((long) (b - first) * n + k) * GATE_SCRATCH;
+          MemorySegment cUnits = staged ? g : c;
+          long cAt = staged ? gb + C_STAGE : cOffset + k * stateRowBytes + unitBytes;
+          if (runs && stage == 0) {
+            VectorMath.activate(g, gb, 3 * B / L, hasClip, clip, scaleInF, scaleOutF, offsetF);
+            VectorMath.activate(g, gb + 3 * SLOT, B / L, hasClip, clip, scaleInG, scaleOutG, offsetG);
+          } else if (runs && stage == 2) {
+            VectorMath.activate(g, gb + 3 * SLOT, B / L, false, Float.NaN, scaleInH, scaleOutH, offsetH);
+          }
+          for (int v = 0; v * L < valid && !(runs && (stage == 0 || stage == 2)); v++) {
+            long vAt = v * VB;
+            long at = gb + vAt;
+            long peepAt = (long) b * 3 * SLOT + vAt;
+            switch (stage) {
+              case 0 -> {
+                if (peepholes != null) {
+                  peepholeInputs(g, at, cUnits, cAt + vAt, peepAt);
+                }
+                activate(g, at, scaleInF, scaleOutF, offsetF);
+                if (!inputForget) {
+                  activate(g, at + 2 * SLOT, scaleInF, scaleOutF, offsetF);
+                }
+                activate(g, at + 3 * SLOT, scaleInG, scaleOutG, offsetG);
+              }
+              case 1 -> {
+                cellState(g, at, cUnits, cAt + vAt, inputForget);
+                if (peepholes != null) {
+                  peepholeOutput(g, at, peepholes, peepAt);
+                }
+              }
+              case 2 -> {
+                activate(g, at + SLOT, scaleInF, scaleOutF, offsetF);
+                activateUnclipped(g, at + 3 * SLOT, scaleInH, scaleOutH, offsetH);
+              }
+              default -> {
+                MemorySegment outUnits = staged ? g : out;
+                long outAt = staged ? gb + OUT_STAGE : outOffset + k * stateRowBytes + unitBytes;
+                product(g, at + SLOT, g, at + 3 * SLOT, outUnits, outAt + vAt);
+              }
+            }
+          }
+          if (staged && stage == 3) {
+            MemorySegment.copy(g, gb + OUT_STAGE, out, outOffset + k * stateRowBytes + unitBytes, valid * F);
+            MemorySegment.copy(g, gb + C_STAGE, c, cOffset + k * stateRowBytes + unitBytes, valid * F);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The vector updates of the linear_before_reset GRU for blocks [first, end), arranged like
+   * {@link #lstmUpdates}: stage by stage over every vector, z and r (contiguous slots) activated in one run
+   * per block, so that the vectors' chains overlap. Each unit sees exactly the operations of
+   * {@link #gruUpdate}, in the same order.
+   */
+  private void lbrGruUpdates(MemorySegment h, long hOffset, MemorySegment out, long outOffset, int first, int end,
+      int to, int n, MemorySegment g) {
+    long stateRowBytes = (long) hidden * F;
+    for (int stage = 0; stage < 4; stage++) {
+      for (int b = first; b < end; b++) {
+        int valid = Math.min(B, to - b * B);
+        boolean staged = valid < B;
+        long unitBytes = (long) b * B * F;
+        for (int k = 0; k < n; k++) {
+          long gb = ((long) (b - first) * n + k) * GATE_SCRATCH;
+          switch (stage) {
+            // A partial block (always staged) works on whole slots; its lanes past H are never read.
+            case 0 -> VectorMath.activate(g, gb, 2 * B / L, hasClip, clip, scaleInF, scaleOutF, offsetF);
+            case 1 -> {
+              for (int v = 0; v < B / L; v++) {
+                long vAt = v * VB;
+                resetProduct(g, gb + SLOT + vAt, gb + 2 * SLOT + vAt, gb + 3 * SLOT + vAt);
+              }
+            }
+            case 2 -> VectorMath.activate(g, gb + 3 * SLOT, B / L, hasClip, clip, scaleInG, scaleOutG, offsetG);
+            default -> {
+              MemorySegment hUnits = staged ? g : h;
+              long hAt = staged ? gb + H_STAGE : hOffset + k * stateRowBytes + unitBytes;
+              MemorySegment outUnits = staged ? g : out;
+              long outAt = staged ? gb + OUT_STAGE : outOffset + k * stateRowBytes + unitBytes;
+              for (int v = 0; v < B / L; v++) {
+                long vAt = v * VB;
+                gruHidden(g, gb + vAt, gb + 3 * SLOT + vAt, hUnits, hAt + vAt, outUnits, outAt + vAt);
+              }
+              if (staged) {
+                MemorySegment.copy(g, gb + OUT_STAGE, out, outOffset + k * stateRowBytes + unitBytes, valid * F);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The pre-activations of block {@code b} for streams {@code s0 .. s0+count-1} into their block scratches,
+   * stream k's at {@code base + k * GATE_SCRATCH}; a partial block (ending at {@code to}) also stages its
+   * slices of h and c there.
+   */
+  private void preActivations(int phase, boolean projected, MemorySegment in, long inOffset, MemorySegment h,
+      long hOffset, MemorySegment c, long cOffset, int b, int to, int s0, int count, MemorySegment shared,
+      long sharedOffset, MemorySegment scratch, long base) {
     long inRowBytes = (projected ? (long) gates * hidden : inputSize) * F;
+    long stateRowBytes = (long) hidden * F;
+    int valid = Math.min(B, to - b * B);
+    long unitBytes = (long) b * B * F;
+    long inRows = inOffset + s0 * inRowBytes;
+    long hRows = hOffset + s0 * stateRowBytes;
+    // A partial last block works on copies of its slices of h, c and the output in the scratch, so that
+    // every vector access is a whole vector and nothing outside [0, H) is read or written.
+    if (valid < B) {
+      for (int k = 0; k < count; k++) {
+        long gs = base + k * GATE_SCRATCH;
+        MemorySegment.copy(h, hRows + k * stateRowBytes + unitBytes, scratch, gs + H_STAGE, valid * F);
+        if (kind == CellKind.LSTM) {
+          MemorySegment.copy(c, cOffset + (s0 + k) * stateRowBytes + unitBytes, scratch, gs + C_STAGE,
+              valid * F);
+        }
+      }
+    }
+    switch (kind) {
+      case LSTM -> {
+        input(projected, in, inRows, inRowBytes, b, 0, 8, valid, scratch, base, count);
+        recurrent(r, 8, b, 0, h, hRows, stateRowBytes, scratch, base, count);
+      }
+      case GRU -> {
+        if (lbr) {
+          // One pass over all of R: z and r accumulate onto their input parts in slots 0 and 1, the h gate's
+          // recurrent part onto Rb_h in slot 2, after its input part has moved to slot 3. (Two passes, over
+          // two and one slots, ran only two to four FMA chains and were bound by FMA latency.)
+          input(projected, in, inRows, inRowBytes, b, 0, 6, valid, scratch, base, count);
+          for (int k = 0; k < count; k++) {
+            long gs = base + k * GATE_SCRATCH;
+            MemorySegment.copy(scratch, gs + 2 * SLOT, scratch, gs + 3 * SLOT, SLOT);
+            MemorySegment.copy(bias, biasOffset(b, 3), scratch, gs + 2 * SLOT, SLOT);
+          }
+          recurrent(r, 6, b, 0, h, hRows, stateRowBytes, scratch, base, count);
+        } else if (phase == 0) {
+          input(projected, in, inRows, inRowBytes, b, 2, 2, valid, scratch, base + 2 * SLOT, count);
+          recurrent(r, 2, b, 2, h, hRows, stateRowBytes, scratch, base + 2 * SLOT, count);
+        } else {
+          input(projected, in, inRows, inRowBytes, b, 0, 4, valid, scratch, base, count);
+          recurrent(r, 2, b, 0, h, hRows, stateRowBytes, scratch, base, count);
+          recurrent(r, 2, b, 1, shared, sharedOffset + s0 * stateRowBytes, stateRowBytes, scratch, base + SLOT,
+              count);
+        }
+      }
+      case MINIMAL_GRU -> {
+        input(projected, in, inRows, inRowBytes, b, 0, 4, valid, scratch, base, count);
+        recurrent(r, 4, b, 0, h, hRows, stateRowBytes, scratch, base, count);
+      }
+      case RNN -> {
+        input(projected, in, inRows, inRowBytes, b, 0, 2, valid, scratch, base, count);
+        recurrent(r, 2, b, 0, h, hRows, stateRowBytes, scratch, base, count);
+      }
+    }
+  }
+
+  /**
+   * The nonlinearities and state updates of block {@code b} for streams {@code s0 .. s0+count-1} from their
+   * block scratches at {@code base + k * GATE_SCRATCH}, written to the output (hNext, or the shared r * h in
+   * phase 0 of the textbook GRU) and to c.
+   */
+  private void updates(int phase, MemorySegment h, long hOffset, MemorySegment hNext, long hNextOffset,
+      MemorySegment c, long cOffset, int b, int to, int s0, int count, MemorySegment shared, long sharedOffset,
+      MemorySegment scratch, long base) {
     long stateRowBytes = (long) hidden * F;
     boolean writesShared = kind == CellKind.GRU && !lbr && phase == 0;
     MemorySegment outSegment = writesShared ? shared : hNext;
     long outOffset = writesShared ? sharedOffset : hNextOffset;
-    for (int b = from / B; b * B < to; b++) {
-      int valid = Math.min(B, to - b * B);
-      long unitBytes = (long) b * B * F;
-      // A partial last block works on copies of its slices of h, c and the output in the scratch, so that
-      // every vector access is a whole vector and nothing outside [0, H) is read or written.
-      boolean staged = valid < B;
-      for (int s0 = 0; s0 < n; s0 += STREAM_GROUP) {
-        int count = Math.min(STREAM_GROUP, n - s0);
-        long inRows = inOffset + s0 * inRowBytes;
-        long hRows = hOffset + s0 * stateRowBytes;
-        if (staged) {
-          for (int k = 0; k < count; k++) {
-            long gs = k * GATE_SCRATCH;
-            MemorySegment.copy(h, hRows + k * stateRowBytes + unitBytes, scratch, gs + H_STAGE, valid * F);
-            if (kind == CellKind.LSTM) {
-              MemorySegment.copy(c, cOffset + (s0 + k) * stateRowBytes + unitBytes, scratch, gs + C_STAGE,
-                  valid * F);
-            }
+    int valid = Math.min(B, to - b * B);
+    long unitBytes = (long) b * B * F;
+    boolean staged = valid < B;
+    MemorySegment g = scratch;
+    for (int k = 0; k < count; k++) {
+      int s = s0 + k;
+      long gb = base + k * GATE_SCRATCH;
+      MemorySegment hUnits = staged ? g : h;
+      long hAt = staged ? gb + H_STAGE : hOffset + s * stateRowBytes + unitBytes;
+      MemorySegment cUnits = staged ? g : c;
+      long cAt = staged ? gb + C_STAGE : cOffset + s * stateRowBytes + unitBytes;
+      MemorySegment outUnits = staged ? g : outSegment;
+      long outAt = staged ? gb + OUT_STAGE : outOffset + s * stateRowBytes + unitBytes;
+      switch (kind) {
+        case LSTM -> lstmUpdate(g, gb, cUnits, cAt, outUnits, outAt, b, valid);
+        case GRU -> {
+          if (lbr) {
+            gruUpdate(g, gb, gb + 3 * SLOT, gb + 2 * SLOT, hUnits, hAt, outUnits, outAt, valid);
+          } else if (phase == 0) {
+            resetState(g, gb + 2 * SLOT, hUnits, hAt, outUnits, outAt, valid);
+          } else {
+            gruUpdate(g, gb, gb + SLOT, -1, hUnits, hAt, outUnits, outAt, valid);
           }
         }
-        switch (kind) {
-          case LSTM -> {
-            input(projected, in, inRows, inRowBytes, b, 0, 8, valid, scratch, 0, count);
-            recurrent(r, 8, b, 0, h, hRows, stateRowBytes, scratch, 0, count);
-          }
-          case GRU -> {
-            if (lbr) {
-              input(projected, in, inRows, inRowBytes, b, 0, 6, valid, scratch, 0, count);
-              recurrent(r, 4, b, 0, h, hRows, stateRowBytes, scratch, 0, count);
-              streams(r, 2, b, 2, h, hRows, stateRowBytes, bias, biasOffset(b, 3), 0, scratch, 3 * SLOT, count);
-            } else if (phase == 0) {
-              input(projected, in, inRows, inRowBytes, b, 2, 2, valid, scratch, 2 * SLOT, count);
-              recurrent(r, 2, b, 2, h, hRows, stateRowBytes, scratch, 2 * SLOT, count);
-            } else {
-              input(projected, in, inRows, inRowBytes, b, 0, 4, valid, scratch, 0, count);
-              recurrent(r, 2, b, 0, h, hRows, stateRowBytes, scratch, 0, count);
-              recurrent(r, 2, b, 1, shared, sharedOffset + s0 * stateRowBytes, stateRowBytes, scratch, SLOT, count);
-            }
-          }
-          case MINIMAL_GRU -> {
-            input(projected, in, inRows, inRowBytes, b, 0, 4, valid, scratch, 0, count);
-            recurrent(r, 4, b, 0, h, hRows, stateRowBytes, scratch, 0, count);
-          }
-          case RNN -> {
-            input(projected, in, inRows, inRowBytes, b, 0, 2, valid, scratch, 0, count);
-            recurrent(r, 2, b, 0, h, hRows, stateRowBytes, scratch, 0, count);
-          }
-        }
-        for (int k = 0; k < count; k++) {
-          int s = s0 + k;
-          // The updates address the block scratch at offset 0: bring stream k's there (stream k-1 is done).
-          if (k > 0) {
-            MemorySegment.copy(scratch, k * GATE_SCRATCH, scratch, 0, GATE_SCRATCH);
-          }
-          MemorySegment g = scratch;
-          MemorySegment hUnits = staged ? g : h;
-          long hAt = staged ? H_STAGE : hOffset + s * stateRowBytes + unitBytes;
-          MemorySegment cUnits = staged ? g : c;
-          long cAt = staged ? C_STAGE : cOffset + s * stateRowBytes + unitBytes;
-          MemorySegment outUnits = staged ? g : outSegment;
-          long outAt = staged ? OUT_STAGE : outOffset + s * stateRowBytes + unitBytes;
-          switch (kind) {
-            case LSTM -> lstmUpdate(g, cUnits, cAt, outUnits, outAt, b, valid);
-            case GRU -> {
-              if (lbr) {
-                gruUpdate(g, 0, 2 * SLOT, 3 * SLOT, hUnits, hAt, outUnits, outAt, valid);
-              } else if (phase == 0) {
-                resetState(g, 2 * SLOT, hUnits, hAt, outUnits, outAt, valid);
-              } else {
-                gruUpdate(g, 0, SLOT, -1, hUnits, hAt, outUnits, outAt, valid);
-              }
-            }
-            case MINIMAL_GRU -> minimalGruUpdate(g, hUnits, hAt, outUnits, outAt, valid);
-            case RNN -> rnnUpdate(g, outUnits, outAt, valid);
-          }
-          if (staged) {
-            MemorySegment.copy(g, OUT_STAGE, outSegment, outOffset + s * stateRowBytes + unitBytes, valid * F);
-            if (kind == CellKind.LSTM) {
-              MemorySegment.copy(g, C_STAGE, c, cOffset + s * stateRowBytes + unitBytes, valid * F);
-            }
-          }
+        case MINIMAL_GRU -> minimalGruUpdate(g, gb, hUnits, hAt, outUnits, outAt, valid);
+        case RNN -> rnnUpdate(g, gb, outUnits, outAt, valid);
+      }
+      if (staged) {
+        MemorySegment.copy(g, gb + OUT_STAGE, outSegment, outOffset + s * stateRowBytes + unitBytes, valid * F);
+        if (kind == CellKind.LSTM) {
+          MemorySegment.copy(g, gb + C_STAGE, c, cOffset + s * stateRowBytes + unitBytes, valid * F);
         }
       }
     }
@@ -495,33 +680,35 @@ final class VectorCellKernel implements CellKernel {
     VectorMath.activate(g, at, hasClip, clip, scaleIn, scaleOut, offset);
   }
 
-  private void lstmUpdate(MemorySegment g, MemorySegment c, long cAt, MemorySegment hOut, long outAt, int block,
-      int valid) {
+  /** The LSTM update of one block from its gate slots at {@code gb} (i, o, f, c). */
+  private void lstmUpdate(MemorySegment g, long gb, MemorySegment c, long cAt, MemorySegment hOut, long outAt,
+      int block, int valid) {
     if (!vectorActivations) {
       for (int u = 0; u < valid; u++) {
-        lstmUnit(g, u, c, cAt + u * F, hOut, outAt + u * F, block);
+        lstmUnit(g, gb + u * F, c, cAt + u * F, hOut, outAt + u * F, block, u);
       }
       return;
     }
     for (int v = 0; v * L < valid; v++) {
-      long at = v * VB;
-      long peepAt = (long) block * 3 * SLOT + at;
+      long vAt = v * VB;
+      long at = gb + vAt;
+      long peepAt = (long) block * 3 * SLOT + vAt;
       if (peepholes != null) {
-        peepholeInputs(g, at, c, cAt + at, peepAt);
+        peepholeInputs(g, at, c, cAt + vAt, peepAt);
       }
       activate(g, at, scaleInF, scaleOutF, offsetF);
       if (!inputForget) {
         activate(g, at + 2 * SLOT, scaleInF, scaleOutF, offsetF);
       }
       activate(g, at + 3 * SLOT, scaleInG, scaleOutG, offsetG);
-      cellState(g, at, c, cAt + at, inputForget);
+      cellState(g, at, c, cAt + vAt, inputForget);
       if (peepholes != null) {
         peepholeOutput(g, at, peepholes, peepAt);
       }
       activate(g, at + SLOT, scaleInF, scaleOutF, offsetF);
       // h = o * h_activation(c_new): activate c_new (slot c) in place, then multiply by o (slot o).
       activateUnclipped(g, at + 3 * SLOT, scaleInH, scaleOutH, offsetH);
-      product(g, at + SLOT, g, at + 3 * SLOT, hOut, outAt + at);
+      product(g, at + SLOT, g, at + 3 * SLOT, hOut, outAt + vAt);
     }
   }
 
@@ -567,12 +754,12 @@ final class VectorCellKernel implements CellKernel {
   }
 
   /** The scalar LSTM update of one unit, for activations without a vector form. */
-  private void lstmUnit(MemorySegment g, int u, MemorySegment c, long cAt, MemorySegment hOut, long outAt,
-      int block) {
-    float preI = g.get(JAVA_FLOAT, u * F);
-    float preO = g.get(JAVA_FLOAT, SLOT + u * F);
-    float preF = g.get(JAVA_FLOAT, 2 * SLOT + u * F);
-    float preC = g.get(JAVA_FLOAT, 3 * SLOT + u * F);
+  private void lstmUnit(MemorySegment g, long at, MemorySegment c, long cAt, MemorySegment hOut, long outAt,
+      int block, int u) {
+    float preI = g.get(JAVA_FLOAT, at);
+    float preO = g.get(JAVA_FLOAT, SLOT + at);
+    float preF = g.get(JAVA_FLOAT, 2 * SLOT + at);
+    float preC = g.get(JAVA_FLOAT, 3 * SLOT + at);
     float cPrev = c.get(JAVA_FLOAT, cAt);
     long peepAt = (long) block * 3 * SLOT + u * F;
     if (peepholes != null) {
@@ -591,7 +778,7 @@ final class VectorCellKernel implements CellKernel {
 
   /**
    * The GRU update: z from slot {@code zAt}, the candidate pre-activation from slot {@code candidateAt} plus,
-   * for linear_before_reset ({@code recurrentAt >= 0}), r (slot 1) times the recurrent term at
+   * for linear_before_reset ({@code recurrentAt >= 0}), r (the slot after z) times the recurrent term at
    * {@code recurrentAt}.
    */
   private void gruUpdate(MemorySegment g, long zAt, long candidateAt, long recurrentAt, MemorySegment h,
@@ -601,7 +788,8 @@ final class VectorCellKernel implements CellKernel {
         float z = functionF.apply(clip(g.get(JAVA_FLOAT, zAt + u * F)));
         float pre = g.get(JAVA_FLOAT, candidateAt + u * F);
         if (recurrentAt >= 0) {
-          pre += functionF.apply(clip(g.get(JAVA_FLOAT, SLOT + u * F))) * g.get(JAVA_FLOAT, recurrentAt + u * F);
+          pre += functionF.apply(clip(g.get(JAVA_FLOAT, zAt + SLOT + u * F)))
+              * g.get(JAVA_FLOAT, recurrentAt + u * F);
         }
         float candidate = functionG.apply(clip(pre));
         float hPrev = h.get(JAVA_FLOAT, hAt + u * F);
@@ -613,8 +801,8 @@ final class VectorCellKernel implements CellKernel {
       long at = v * VB;
       activate(g, zAt + at, scaleInF, scaleOutF, offsetF);
       if (recurrentAt >= 0) {
-        activate(g, SLOT + at, scaleInF, scaleOutF, offsetF);
-        resetProduct(g, SLOT + at, recurrentAt + at, candidateAt + at);
+        activate(g, zAt + SLOT + at, scaleInF, scaleOutF, offsetF);
+        resetProduct(g, zAt + SLOT + at, recurrentAt + at, candidateAt + at);
       }
       activate(g, candidateAt + at, scaleInG, scaleOutG, offsetG);
       gruHidden(g, zAt + at, candidateAt + at, h, hAt + at, hOut, outAt + at);
@@ -653,22 +841,22 @@ final class VectorCellKernel implements CellKernel {
     }
   }
 
-  private void minimalGruUpdate(MemorySegment g, MemorySegment h, long hAt, MemorySegment hOut, long outAt,
-      int valid) {
+  private void minimalGruUpdate(MemorySegment g, long gb, MemorySegment h, long hAt, MemorySegment hOut,
+      long outAt, int valid) {
     if (!vectorActivations) {
       for (int u = 0; u < valid; u++) {
-        float gate = functionF.apply(clip(g.get(JAVA_FLOAT, u * F)));
-        float candidate = functionG.apply(clip(g.get(JAVA_FLOAT, SLOT + u * F)));
+        float gate = functionF.apply(clip(g.get(JAVA_FLOAT, gb + u * F)));
+        float candidate = functionG.apply(clip(g.get(JAVA_FLOAT, gb + SLOT + u * F)));
         float hPrev = h.get(JAVA_FLOAT, hAt + u * F);
         hOut.set(JAVA_FLOAT, outAt + u * F, gate * candidate + (1f - gate) * hPrev);
       }
       return;
     }
     for (int v = 0; v * L < valid; v++) {
-      long at = v * VB;
-      activate(g, at, scaleInF, scaleOutF, offsetF);
-      activate(g, SLOT + at, scaleInG, scaleOutG, offsetG);
-      minimalHidden(g, at, h, hAt + at, hOut, outAt + at);
+      long vAt = v * VB;
+      activate(g, gb + vAt, scaleInF, scaleOutF, offsetF);
+      activate(g, gb + SLOT + vAt, scaleInG, scaleOutG, offsetG);
+      minimalHidden(g, gb + vAt, h, hAt + vAt, hOut, outAt + vAt);
     }
   }
 
@@ -681,17 +869,17 @@ final class VectorCellKernel implements CellKernel {
     gate.mul(candidate).add(gate.neg().add(1f).mul(hPrev)).intoMemorySegment(hOut, outAt, ORDER);
   }
 
-  private void rnnUpdate(MemorySegment g, MemorySegment hOut, long outAt, int valid) {
+  private void rnnUpdate(MemorySegment g, long gb, MemorySegment hOut, long outAt, int valid) {
     if (!vectorActivations) {
       for (int u = 0; u < valid; u++) {
-        hOut.set(JAVA_FLOAT, outAt + u * F, functionF.apply(clip(g.get(JAVA_FLOAT, u * F))));
+        hOut.set(JAVA_FLOAT, outAt + u * F, functionF.apply(clip(g.get(JAVA_FLOAT, gb + u * F))));
       }
       return;
     }
     for (int v = 0; v * L < valid; v++) {
-      long at = v * VB;
-      activate(g, at, scaleInF, scaleOutF, offsetF);
-      copyOut(g, at, hOut, outAt + at);
+      long vAt = v * VB;
+      activate(g, gb + vAt, scaleInF, scaleOutF, offsetF);
+      copyOut(g, gb + vAt, hOut, outAt + vAt);
     }
   }
 

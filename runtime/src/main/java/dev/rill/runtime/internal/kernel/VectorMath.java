@@ -9,11 +9,12 @@ import jdk.incubator.vector.VectorOperators;
  * Vectorised sigmoid and tanh of the vector kernels, applied in place to one vector of floats in memory.
  *
  * <p>tanh is a rational approximation, an odd degree-13 numerator over an even degree-6 denominator on
- * [-7.905, 7.905] (the float coefficients of Eigen's fast tanh), with the identity below |x| = 4e-4 (which
- * keeps ±0 and subnormals exact) and ±1 from |x| = 9. Sigmoid is computed from it as
- * {@code 0.5 + 0.5 tanh(x / 2)}, exact in real arithmetic, so one branch-free formula
- * {@code offset + scaleOut * tanh(scaleIn * x)} serves both and nothing can overflow. Saturation:
- * tanh(±Inf) = ±1, sigmoid(+Inf) = 1, sigmoid(-Inf) = 0; NaN stays NaN (min and max propagate it).
+ * (-7.905, 7.905) (the float coefficients of Eigen's fast tanh), with the identity below |x| = 4e-4 (which
+ * keeps ±0 and subnormals exact) and ±1 from |x| = 7.905 (where tanh is within 3e-7 of ±1; the rational,
+ * which may overflow out there, is computed and then replaced, cheaper than clamping x). Sigmoid is computed
+ * from it as {@code 0.5 + 0.5 tanh(x / 2)}, exact in real arithmetic, so one branch-free formula
+ * {@code offset + scaleOut * tanh(scaleIn * x)} serves both. Saturation: tanh(±Inf) = ±1, sigmoid(+Inf) = 1,
+ * sigmoid(-Inf) = 0; NaN stays NaN (no comparison selects it away).
  *
  * <p>It uses only min, max, multiply, FMA, divide, compare and blend, which are exactly rounded, so the
  * interpreter's fallbacks and C2's instructions give bitwise the same results. The JDK's
@@ -24,7 +25,7 @@ import jdk.incubator.vector.VectorOperators;
  * <p>Measured largest absolute error against {@link Math#tanh} and the exact sigmoid in double, over a
  * dense grid of [-20, 20] (step 2^-12), every power-of-two magnitude up to ±Float.MAX_VALUE with neighbours,
  * 200,000 random bit patterns, subnormals, ±0, ±Inf and NaN (VectorMathTest, JDK 25.0.3, AVX2, interpreted
- * and C2-compiled): tanh 2.53e-7, sigmoid 1.54e-7, within the bound of 1e-6 that VectorMathTest asserts.
+ * and C2-compiled): tanh 2.72e-7, sigmoid 1.54e-7, within the bound of 1e-6 that VectorMathTest asserts.
  */
 final class VectorMath {
 
@@ -67,35 +68,49 @@ final class VectorMath {
    */
   static void activate(MemorySegment segment, long at, boolean hasClip, float clip, float scaleIn,
       float scaleOut, float offset) {
-    FloatVector x = FloatVector.fromMemorySegment(VectorShapes.FLOATS, segment, at, ORDER);
-    if (hasClip) {
-      x = x.min(clip).max(-clip);
+    activate(segment, at, 1, hasClip, clip, scaleIn, scaleOut, offset);
+  }
+
+  /**
+   * {@link #activate(MemorySegment, long, boolean, float, float, float, float)} of {@code count} consecutive
+   * vectors from byte offset {@code at}: one call, the constants loaded once, and independent iterations that
+   * overlap in the out-of-order window (a call per vector costs several times more).
+   */
+  static void activate(MemorySegment segment, long at, int count, boolean hasClip, float clip, float scaleIn,
+      float scaleOut, float offset) {
+    for (int i = 0; i < count; i++) {
+      long vAt = at + i * VectorShapes.VECTOR_BYTES;
+      FloatVector x = FloatVector.fromMemorySegment(VectorShapes.FLOATS, segment, vAt, ORDER);
+      if (hasClip) {
+        x = x.min(clip).max(-clip);
+      }
+      x = x.mul(scaleIn);
+      // Rational tanh: odd degree-13 numerator over even degree-6 denominator on (-C, C) (Eigen's float
+      // coefficients), the identity for tiny |x| (keeps ±0 and subnormals exact), ±1 from |x| >= C. The
+      // rational is evaluated for every x and replaced outside (-C, C) (there it may overflow to NaN), which
+      // saves clamping x first: Java's min and max take several instructions each on AVX2.
+      FloatVector xc = x;
+      FloatVector x2 = xc.mul(xc);
+      var s = VectorShapes.FLOATS;
+      FloatVector p = x2.fma(A13, A11);
+      p = p.fma(x2, FloatVector.broadcast(s, A9));
+      p = p.fma(x2, FloatVector.broadcast(s, A7));
+      p = p.fma(x2, FloatVector.broadcast(s, A5));
+      p = p.fma(x2, FloatVector.broadcast(s, A3));
+      p = p.fma(x2, FloatVector.broadcast(s, A1)).mul(xc);
+      FloatVector q = x2.fma(B6, B4);
+      q = q.fma(x2, FloatVector.broadcast(s, B2));
+      q = q.fma(x2, FloatVector.broadcast(s, B0));
+      FloatVector abs = x.abs();
+      FloatVector t = p.div(q).blend(x, abs.compare(VectorOperators.LT, TANH_TINY));
+      FloatVector one = FloatVector.broadcast(VectorShapes.FLOATS, 1f).blend(-1f, x.compare(VectorOperators.LT, 0f));
+      t = t.blend(one, abs.compare(VectorOperators.GE, TANH_CLAMP));
+      t.fma(scaleOut, offset).intoMemorySegment(segment, vAt, ORDER);
     }
-    x = x.mul(scaleIn);
-    // Rational tanh: odd degree-13 numerator over even degree-6 denominator on [-C, C] (Eigen's float
-    // coefficients), the identity for tiny |x| (keeps ±0 and subnormals exact), ±1 from |x| >= 9.
-    FloatVector xc = x.min(TANH_CLAMP).max(-TANH_CLAMP);
-    FloatVector x2 = xc.mul(xc);
-    var s = VectorShapes.FLOATS;
-    FloatVector p = x2.fma(A13, A11);
-    p = p.fma(x2, FloatVector.broadcast(s, A9));
-    p = p.fma(x2, FloatVector.broadcast(s, A7));
-    p = p.fma(x2, FloatVector.broadcast(s, A5));
-    p = p.fma(x2, FloatVector.broadcast(s, A3));
-    p = p.fma(x2, FloatVector.broadcast(s, A1)).mul(xc);
-    FloatVector q = x2.fma(B6, B4);
-    q = q.fma(x2, FloatVector.broadcast(s, B2));
-    q = q.fma(x2, FloatVector.broadcast(s, B0));
-    FloatVector abs = x.abs();
-    FloatVector t = p.div(q).blend(x, abs.compare(VectorOperators.LT, TANH_TINY));
-    FloatVector one = FloatVector.broadcast(VectorShapes.FLOATS, 1f).blend(-1f, x.compare(VectorOperators.LT, 0f));
-    t = t.blend(one, abs.compare(VectorOperators.GE, TANH_SATURATED));
-    t.fma(scaleOut, offset).intoMemorySegment(segment, at, ORDER);
   }
 
   private static final float TANH_CLAMP = 7.90531110763549805f;
   private static final float TANH_TINY = 0.0004f;
-  private static final float TANH_SATURATED = 9f;
   private static final float A1 = 4.89352455891786e-03f;
   private static final float A3 = 6.37261928875436e-04f;
   private static final float A5 = 1.48572235717979e-05f;
