@@ -11,7 +11,7 @@ import jdk.incubator.vector.FloatVector;
  * The fused cell of the vector kernels. The hidden units are split into blocks of {@link VectorShapes#BLOCK}
  * (two float vectors); for one block, one pass over the {@link Panel}s of W and R computes the
  * pre-activations of all its gates from [x, h] into a few vectors of L1-resident scratch, starting from the
- * pre-summed biases. A batch of at most four streams (streaming, batch 1) computes the pre-activations of
+ * pre-summed biases. A batch of at most six streams (one group; streaming, batch 1) computes the pre-activations of
  * every block of its range first and then runs the nonlinearities and state updates of all of them, the
  * LSTM's stage by stage over all vectors, so that they overlap instead of waiting on one vector's chain of
  * dependent arithmetic; a larger batch runs the updates of each block before the next block, so that each
@@ -33,9 +33,9 @@ import jdk.incubator.vector.FloatVector;
  *
  * <p>A batch of n streams goes six streams at a time through each block: one register-tiled pass over the
  * block's panel serves six streams ({@link PanelGemm#fp32Tile6}; four with {@link PanelGemv#tile4} for
- * bf16 and int8), summing each stream in the same order as a
- * single stream, so a stream's result does not depend on its batch. {@link #projectInputs} is a
- * register-tiled matrix-matrix product over four input rows at a time, and {@link #stepProjected} runs the
+ * bf16 and int8), summing each stream in the same order as a single stream, so a stream's result does not
+ * depend on its batch. {@link #projectInputs} is a register-tiled matrix-matrix product over six (fp32) or
+ * four input rows at a time, and {@link #stepProjected} runs the
  * same blocks with the gate slots filled from the projections instead of W x. When H is not a multiple of
  * the block, the last block computes whole vectors on copies of its slices of h, c and the output in the
  * scratch (no masks, nothing outside [0, H) touched); only {@code projectInputs} writes its last partial
@@ -209,7 +209,7 @@ final class VectorCellKernel implements CellKernel {
   /**
    * The block scratches of a range of {@code blockCount} blocks: one group's while a batch of more than
    * {@link #STREAM_GROUP} streams goes block by block, and one per block and stream for a single group, whose
-   * updates wait for all its pre-activations (see {@link #range}). At most four streams' worth whatever
+   * updates wait for all its pre-activations (see {@link #range}). At most six streams' worth whatever
    * {@code n}, and never less for a larger {@code n}, since a step may run fewer streams than it was sized for.
    */
   private static long blockScratchBytes(int n, int blockCount) {
