@@ -18,8 +18,9 @@ import java.util.List;
  * only, its outputs are zero past its length, its final state is the one after its last valid step (zero
  * for a zero length, as in ONNX Runtime), and a reverse direction starts at {@code lengths[s] - 1}.
  *
- * <p>Per direction, the input part of every step is computed at once by {@link CellKernel#projectInputs}
- * (one matrix-matrix product for a fast kernel), then the recurrence runs step by step with
+ * <p>Per direction, the input part of the steps is computed by {@link CellKernel#projectInputs} for a chunk
+ * of consecutive steps at a time (one matrix-matrix product over all streams of up to 256 KiB of
+ * projections, so the result is still in L2 when read), then the recurrence runs step by step with
  * {@link CellKernel#stepProjected} over each run of consecutive active streams.
  */
 public final class SequenceRunner {
@@ -35,6 +36,12 @@ public final class SequenceRunner {
   public record Result(float[] output, float[][] layerOutputs, float[][] finalHidden, float[][] finalCell) {}
 
   private static final long F = Float.BYTES;
+  /**
+   * Bytes of projections computed per chunk of steps (at least one step): each chunk is one matrix-matrix
+   * product of [chunk * N, X] inputs, small enough that its result is still in L2 when the recurrence reads
+   * it, instead of T * N * G * H floats written to memory (and zeroed first) and read back.
+   */
+  private static final long PROJECTION_BYTES = 256 * 1024;
 
   private SequenceRunner() {}
 
@@ -45,6 +52,12 @@ public final class SequenceRunner {
    */
   public static Result run(ModelPlan plan, float[] vectors, int[] tokens, int steps, int batch, int[] lengths,
       float[][] initialHidden, float[][] initialCell) {
+    return run(plan, vectors, tokens, steps, batch, lengths, initialHidden, initialCell, PROJECTION_BYTES);
+  }
+
+  /** {@link #run} with up to {@code projectionBytes} of projections per chunk of steps (tests: small chunks). */
+  static Result run(ModelPlan plan, float[] vectors, int[] tokens, int steps, int batch, int[] lengths,
+      float[][] initialHidden, float[][] initialCell, long projectionBytes) {
     List<RecurrentLayer> recurrent = plan.recurrentLayers();
     float[][] layerOutputs = new float[recurrent.size()][];
     float[][] finalHidden = new float[recurrent.size()][];
@@ -64,7 +77,7 @@ public final class SequenceRunner {
         MemorySegment y = OffHeap.floats(arena, (long) rows * layer.outputSize());
         if (layer instanceof RecurrentLayer rec) {
           runRecurrent(rec, x, y, steps, batch, lengths, initialHidden == null ? null : initialHidden[r],
-              initialCell == null ? null : initialCell[r], arena, finalHidden, finalCell, r);
+              initialCell == null ? null : initialCell[r], arena, finalHidden, finalCell, r, projectionBytes);
           layerOutputs[r] = OffHeap.toArray(y, 0, rows * layer.outputSize());
           r++;
         } else {
@@ -80,10 +93,9 @@ public final class SequenceRunner {
 
   private static void runRecurrent(RecurrentLayer layer, MemorySegment x, MemorySegment y, int steps,
       int batch, int[] lengths, float[] h0, float[] c0, Arena arena, float[][] finalHidden,
-      float[][] finalCell, int r) {
+      float[][] finalCell, int r, long projectionBytes) {
     int hidden = layer.hiddenSize();
     int directions = layer.directions();
-    int rows = steps * batch;
     long stateFloats = (long) batch * hidden;
     boolean lstm = layer.kind().hasCellState();
     finalHidden[r] = new float[directions * batch * hidden];
@@ -91,8 +103,9 @@ public final class SequenceRunner {
     for (int d = 0; d < directions; d++) {
       CellKernel cell = layer.cells().get(d);
       int gateRows = layer.kind().gates() * hidden;
-      MemorySegment proj = OffHeap.floats(arena, (long) rows * gateRows);
-      cell.projectInputs(x, 0, rows, proj, 0);
+      long stepProjBytes = Math.max(1, (long) batch * gateRows * F);
+      int chunk = (int) Math.max(1, Math.min(steps, projectionBytes / stepProjBytes));
+      MemorySegment proj = OffHeap.floats(arena, chunk * (long) batch * gateRows);
       MemorySegment h = OffHeap.floats(arena, stateFloats);
       MemorySegment c = lstm ? OffHeap.floats(arena, stateFloats) : null;
       if (h0 != null) {
@@ -103,8 +116,15 @@ public final class SequenceRunner {
       }
       MemorySegment scratch = arena.allocate(Math.max(1, cell.scratchBytes(batch)), OffHeap.ALIGNMENT);
       boolean backwards = layer.runsBackwards(d);
+      int chunkFirst = 0;
       for (int k = 0; k < steps; k++) {
         int t = backwards ? steps - 1 - k : k;
+        if (k % chunk == 0) {
+          // The projections of the next chunk of steps in time order: [t, t + n) forwards, (t - n, t] backwards.
+          int n = Math.min(chunk, steps - k);
+          chunkFirst = backwards ? t - n + 1 : t;
+          cell.projectInputs(x, (long) chunkFirst * batch * layer.inputSize() * F, n * batch, proj, 0);
+        }
         int s = 0;
         while (s < batch) {
           if (t >= lengths[s]) {
@@ -116,8 +136,8 @@ public final class SequenceRunner {
             end++;
           }
           long stateOffset = (long) s * hidden * F;
-          cell.stepProjected(proj, ((long) t * batch + s) * gateRows * F, h, stateOffset, c, stateOffset,
-              end - s, scratch);
+          long projOffset = ((long) (t - chunkFirst) * batch + s) * gateRows * F;
+          cell.stepProjected(proj, projOffset, h, stateOffset, c, stateOffset, end - s, scratch);
           for (int stream = s; stream < end; stream++) {
             MemorySegment.copy(h, (long) stream * hidden * F, y,
                 (((long) t * batch + stream) * directions + d) * hidden * F, hidden * F);

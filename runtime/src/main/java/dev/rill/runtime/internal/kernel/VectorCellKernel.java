@@ -11,7 +11,7 @@ import jdk.incubator.vector.FloatVector;
  * The fused cell of the vector kernels. The hidden units are split into blocks of {@link VectorShapes#BLOCK}
  * (two float vectors); for one block, one pass over the {@link Panel}s of W and R computes the
  * pre-activations of all its gates from [x, h] into a few vectors of L1-resident scratch, starting from the
- * pre-summed biases. A batch of at most four streams (streaming, batch 1) computes the pre-activations of
+ * pre-summed biases. A batch of at most six streams (one group; streaming, batch 1) computes the pre-activations of
  * every block of its range first and then runs the nonlinearities and state updates of all of them, the
  * LSTM's stage by stage over all vectors, so that they overlap instead of waiting on one vector's chain of
  * dependent arithmetic; a larger batch runs the updates of each block before the next block, so that each
@@ -31,10 +31,11 @@ import jdk.incubator.vector.FloatVector;
  * end of the step; c is updated in place. {@link #step} runs exactly the code of {@link #stepRange} over the
  * unit range [0, H), so any split across threads gives bitwise the same result.
  *
- * <p>A batch of n streams goes four streams at a time through each block: one register-tiled pass over the
- * block's panel serves four streams ({@link PanelGemv#tile4}), summing each stream in the same order as a
- * single stream, so a stream's result does not depend on its batch. {@link #projectInputs} is a
- * register-tiled matrix-matrix product over four input rows at a time, and {@link #stepProjected} runs the
+ * <p>A batch of n streams goes six streams at a time through each block: one register-tiled pass over the
+ * block's panel serves six streams ({@link PanelGemm#fp32Tile6}; four with {@link PanelGemv#tile4} for
+ * bf16 and int8), summing each stream in the same order as a single stream, so a stream's result does not
+ * depend on its batch. {@link #projectInputs} is a register-tiled matrix-matrix product over six (fp32) or
+ * four input rows at a time, and {@link #stepProjected} runs the
  * same blocks with the gate slots filled from the projections instead of W x. When H is not a multiple of
  * the block, the last block computes whole vectors on copies of its slices of h, c and the output in the
  * scratch (no masks, nothing outside [0, H) touched); only {@code projectInputs} writes its last partial
@@ -57,8 +58,13 @@ final class VectorCellKernel implements CellKernel {
   private static final long OUT_STAGE = 6 * SLOT;
   /** Scratch of one block of one stream: at most four gate slots, then the three staging slots. */
   private static final long GATE_SCRATCH = 7 * SLOT;
-  /** Streams whose products share one pass over the weights. */
-  private static final int STREAM_GROUP = 4;
+  /**
+   * Streams whose products share one pass over the weights: six, the rows of {@link PanelGemm#fp32Tile6}
+   * (bf16 and int8 run a tile of four and two single streams).
+   */
+  private static final int STREAM_GROUP = PanelGemm.ROWS;
+  /** Input rows per chunk of {@link #projectSixRows}: eight six-row tiles. */
+  private static final int PROJECT_CHUNK = 8 * PanelGemm.ROWS;
   /** Block scratch of a group of streams. */
   private static final long GROUP_SCRATCH = STREAM_GROUP * GATE_SCRATCH;
 
@@ -203,7 +209,7 @@ final class VectorCellKernel implements CellKernel {
   /**
    * The block scratches of a range of {@code blockCount} blocks: one group's while a batch of more than
    * {@link #STREAM_GROUP} streams goes block by block, and one per block and stream for a single group, whose
-   * updates wait for all its pre-activations (see {@link #range}). At most four streams' worth whatever
+   * updates wait for all its pre-activations (see {@link #range}). At most six streams' worth whatever
    * {@code n}, and never less for a larger {@code n}, since a step may run fewer streams than it was sized for.
    */
   private static long blockScratchBytes(int n, int blockCount) {
@@ -249,7 +255,7 @@ final class VectorCellKernel implements CellKernel {
    * projections [n, G*H] of {@link #projectInputs}. {@code scratch} holds one block scratch per stream of a
    * group of {@link #STREAM_GROUP}.
    *
-   * <p>Streams go in groups of four: each pass over a block's panel multiplies it into four streams at once
+   * <p>Streams go in groups of six: each pass over a block's panel multiplies it into six streams at once
    * (register-tiled, so a batch reads each weight once per group instead of once per stream), then each
    * stream's nonlinearities and state update run (for a single group, after every block's pre-activations).
    * A stream's sums are formed in the same order whatever the group, and its updates are the same operations
@@ -549,22 +555,30 @@ final class VectorCellKernel implements CellKernel {
   }
 
   /**
-   * {@code scratch[k] at = init[k] + panel · src[k]} for {@code count} streams k: four at a time as a
-   * register tile per slot, else one stream at a time (the same sums in the same order).
+   * {@code scratch[k] at = init[k] + panel · src[k]} for {@code count} streams k: a group of six as one
+   * register tile per slot (fp32), else four as a tile and the rest one stream at a time (the same sums in
+   * the same order).
    */
   private static void streams(Panel panel, int vectors, int block, int slot, MemorySegment src, long srcRows,
       long srcStride, MemorySegment init, long initOffset, long initStride, MemorySegment scratch, long at,
       int count) {
-    if (count == STREAM_GROUP) {
+    int k = 0;
+    if (count == STREAM_GROUP && panel.precision == WeightPrecision.FP32) {
+      for (int p = 0; p < vectors / 2; p++) {
+        PanelGemm.fp32Tile6(panel, block, slot + p, src, srcRows, srcStride, init, initOffset + p * SLOT,
+            initStride, scratch, at + p * SLOT, GATE_SCRATCH);
+      }
+      k = count;
+    } else if (count >= 4) {
       for (int p = 0; p < vectors / 2; p++) {
         PanelGemv.tile4(panel, block, slot + p, src, srcRows, srcStride, init, initOffset + p * SLOT, initStride,
             scratch, at + p * SLOT, GATE_SCRATCH);
       }
-    } else {
-      for (int k = 0; k < count; k++) {
-        PanelGemv.run(panel, vectors, block, slot, src, srcRows + k * srcStride, init, initOffset + k * initStride,
-            scratch, k * GATE_SCRATCH + at);
-      }
+      k = 4;
+    }
+    for (; k < count; k++) {
+      PanelGemv.run(panel, vectors, block, slot, src, srcRows + k * srcStride, init, initOffset + k * initStride,
+          scratch, k * GATE_SCRATCH + at);
     }
   }
 
@@ -578,7 +592,7 @@ final class VectorCellKernel implements CellKernel {
   public void projectInputs(MemorySegment x, long xOffset, int rows, MemorySegment proj, long projOffset) {
     long xRowBytes = (long) inputSize * F;
     long projRowBytes = (long) gates * hidden * F;
-    int row = 0;
+    int row = w.precision == WeightPrecision.FP32 ? projectSixRows(x, xOffset, rows, proj, projOffset) : 0;
     for (; row + 4 <= rows; row += 4) {
       for (int b = 0; b < blocks; b++) {
         int valid = Math.min(B, hidden - b * B);
@@ -608,6 +622,39 @@ final class VectorCellKernel implements CellKernel {
         }
       }
     }
+  }
+
+  /**
+   * The fp32 projections of the largest multiple of six rows, six rows per register tile
+   * ({@link PanelGemm#fp32Tile6}); returns how many rows it did. Rows go in chunks of
+   * {@link #PROJECT_CHUNK}, block by block within a chunk, so a block's 16 KiB-or-so of W and the chunk's
+   * inputs both stay in L1/L2 while every tile of the chunk reuses them. Each row is summed in the order of
+   * the four-row and one-row paths, so the tiling never changes a result.
+   */
+  private int projectSixRows(MemorySegment x, long xOffset, int rows, MemorySegment proj, long projOffset) {
+    long xRowBytes = (long) inputSize * F;
+    long projRowBytes = (long) gates * hidden * F;
+    int tiled = rows - rows % PanelGemm.ROWS;
+    for (int first = 0; first < tiled; first += PROJECT_CHUNK) {
+      int last = Math.min(tiled, first + PROJECT_CHUNK);
+      for (int b = 0; b < blocks; b++) {
+        int valid = Math.min(B, hidden - b * B);
+        for (int row = first; row < last; row += PanelGemm.ROWS) {
+          for (int p = 0; p < gates; p++) {
+            long at = projOffset + row * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F;
+            if (valid == B) {
+              PanelGemm.fp32Tile6(w, b, p, x, xOffset + row * xRowBytes, xRowBytes, bias, biasOffset(b, p), 0,
+                  proj, at, projRowBytes);
+            } else {
+              for (int k = 0; k < PanelGemm.ROWS; k++) {
+                projectTail(x, xOffset + (row + k) * xRowBytes, b, p, valid, proj, at + k * projRowBytes);
+              }
+            }
+          }
+        }
+      }
+    }
+    return tiled;
   }
 
   /** The {@code valid} rows of a slot of the partial last block, one at a time (no scratch to stage a vector). */

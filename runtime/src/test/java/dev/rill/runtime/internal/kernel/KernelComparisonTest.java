@@ -88,7 +88,8 @@ class KernelComparisonTest {
             if (precision != WeightPrecision.FP32 && (big ? v % 2 == 0 : (v + i) % 3 != 0)) {
               continue;
             }
-            int streams = new int[] {1, 3, 6}[(i + v + precision.ordinal()) % 3]; // 6: a group of four and two
+            // 5: a tile of four and a single stream; 6: a full group (fp32: one tile of six)
+            int streams = new int[] {1, 5, 6}[(i + v + precision.ordinal()) % 3];
             cases.add(Arguments.of(VARIANTS.get(v).name(), VARIANTS.get(v), shape[0], shape[1], streams,
                 precision));
           }
@@ -115,7 +116,9 @@ class KernelComparisonTest {
     try (Arena arena = Arena.ofConfined()) {
       CellKernel expectedCell = ScalarKernels.INSTANCE.prepareCell(spec, precision, arena);
       CellKernel actualCell = vector.prepareCell(spec, precision, arena);
-      int rows = Math.max(streams, 5); // projections of 5 rows: one tile of four and a single row
+      // Projections of 5 rows (a tile of four and a single row), or with 6 streams of 59 rows: fp32 six-row
+      // tiles over more than one chunk of 48 rows, then a tile of four and a single row.
+      int rows = streams == 6 ? 59 : 5;
       float[] x = values(random, rows * inputSize, 1f);
       float[] h = values(random, streams * hidden, 0.9f);
       float[] c = values(random, streams * hidden, 2f);
