@@ -4,7 +4,10 @@ import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -47,8 +50,16 @@ public final class RillCli implements Callable<Integer> {
     throw new ParameterException(spec.commandLine(), "missing command (convert, inspect, run, onnx-test, verify or export)");
   }
 
+  /** Held so that the level set by {@link #main} stays: java.util.logging keeps loggers only weakly. */
+  private static final Logger RILL_LOG = Logger.getLogger("dev.rill");
+
   /** Runs the CLI and exits the JVM with its exit code. */
   public static void main(String[] args) {
+    // The runtime logs its kernel choice at INFO for services' logs; on a terminal only warnings (such as
+    // falling back to the scalar kernels) are worth a line, unless --verbose asks for everything.
+    if (!Arrays.asList(args).contains("--verbose")) {
+      RILL_LOG.setLevel(Level.WARNING);
+    }
     System.exit(commandLine().execute(args));
   }
 
