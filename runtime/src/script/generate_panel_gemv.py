@@ -53,12 +53,16 @@ def vload(prec, v):
         return f'((FloatVector) ByteVector.fromMemorySegment(VectorShapes.BYTES, w, at + {v}L * VectorShapes.LANES, ORDER).convertShape(VectorOperators.B2F, VectorShapes.FLOATS, 0))'
     raise
 
+def at(name, v):
+    # vector v of a slice: slot v // 2 (slots {name}Slot bytes apart), vector v % 2 of that slot
+    return f'{name}Offset + {v // 2} * {name}Slot + {v % 2}L * VectorShapes.VECTOR_BYTES'
+
 def gemv(prec, k, masked=False):
     name = f'{prec}x{k}' + ('Masked' if masked else '')
     P(f'''
   /** {k} vectors of {prec} rows, one input row{', storing the first valid rows only' if masked else ''}. */
   static void {name}(Panel panel, int block, int slot, MemorySegment src, long srcOffset, MemorySegment init,
-      long initOffset, MemorySegment dst, long dstOffset{', int valid' if masked else ''}) {{
+      long initOffset, long initSlot, MemorySegment dst, long dstOffset, long dstSlot{', int valid' if masked else ''}) {{
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
     long base = panel.offset(block, slot);
@@ -67,7 +71,7 @@ def gemv(prec, k, masked=False):
         if prec == 'int8':
             P(f'    FloatVector a{v} = FloatVector.zero(VectorShapes.FLOATS);')
         else:
-            P(f'    FloatVector a{v} = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + {v}L * VectorShapes.VECTOR_BYTES, ORDER);')
+            P(f'    FloatVector a{v} = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, {at("init", v)}, ORDER);')
     P('    long at = base;')
     P('    for (int col = 0; col < cols; col++, at += stride) {')
     P('      FloatVector s = FloatVector.broadcast(VectorShapes.FLOATS, src.get(JAVA_FLOAT, srcOffset + col * 4L));')
@@ -82,11 +86,11 @@ def gemv(prec, k, masked=False):
     P('    }')
     for v in range(k):
         if prec == 'int8':
-            P(f'    a{v} = a{v}.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + {v}L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + {v}L * VectorShapes.VECTOR_BYTES, ORDER));')
+            P(f'    a{v} = a{v}.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + {v}L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, {at("init", v)}, ORDER));')
         if masked:
-            P(f'    a{v}.intoMemorySegment(dst, dstOffset + {v}L * VectorShapes.VECTOR_BYTES, ORDER, VectorShapes.FLOATS.indexInRange({v} * VectorShapes.LANES, valid));')
+            P(f'    a{v}.intoMemorySegment(dst, {at("dst", v)}, ORDER, VectorShapes.FLOATS.indexInRange({v} * VectorShapes.LANES, valid));')
         else:
-            P(f'    a{v}.intoMemorySegment(dst, dstOffset + {v}L * VectorShapes.VECTOR_BYTES, ORDER);')
+            P(f'    a{v}.intoMemorySegment(dst, {at("dst", v)}, ORDER);')
     P('  }')
 
 def tile(prec):
@@ -141,33 +145,43 @@ for prec in ['fp32', 'bf16', 'int8']:
 P('''
   /**
    * {@code dst = init + panel[block, slots from slot] · src} over {@code vectors} (2, 4, 6 or 8) whole vectors
-   * of rows.
+   * of rows, the slots contiguous in {@code init} and {@code dst}.
    */
   static void run(Panel panel, int vectors, int block, int slot, MemorySegment src, long srcOffset,
       MemorySegment init, long initOffset, MemorySegment dst, long dstOffset) {
+    long slotBytes = 2 * VectorShapes.VECTOR_BYTES;
+    run(panel, vectors, block, slot, src, srcOffset, init, initOffset, slotBytes, dst, dstOffset, slotBytes);
+  }
+
+  /**
+   * {@link #run} with the slots {@code initSlot} bytes apart in {@code init} and {@code dstSlot} bytes apart in
+   * {@code dst} (for example the gate rows of a [gates, H] buffer, or a projection).
+   */
+  static void run(Panel panel, int vectors, int block, int slot, MemorySegment src, long srcOffset,
+      MemorySegment init, long initOffset, long initSlot, MemorySegment dst, long dstOffset, long dstSlot) {
     switch (panel.precision) {
       case FP32 -> {
         switch (vectors) {
-          case 2 -> fp32x2(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          case 4 -> fp32x4(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          case 6 -> fp32x6(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          default -> fp32x8(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
+          case 2 -> fp32x2(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          case 4 -> fp32x4(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          case 6 -> fp32x6(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          default -> fp32x8(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
         }
       }
       case BF16 -> {
         switch (vectors) {
-          case 2 -> bf16x2(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          case 4 -> bf16x4(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          case 6 -> bf16x6(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          default -> bf16x8(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
+          case 2 -> bf16x2(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          case 4 -> bf16x4(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          case 6 -> bf16x6(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          default -> bf16x8(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
         }
       }
       case INT8 -> {
         switch (vectors) {
-          case 2 -> int8x2(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          case 4 -> int8x4(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          case 6 -> int8x6(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          default -> int8x8(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
+          case 2 -> int8x2(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          case 4 -> int8x4(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          case 6 -> int8x6(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          default -> int8x8(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
         }
       }
     }

@@ -31,11 +31,82 @@ final class PanelGemm {
   private PanelGemm() {}
 
   /**
-   * Two vectors of fp32 rows (one slot) for 6 input rows at once: {@code dst[r] = init[r] + W src[r]} for
-   * r = 0..5, rows {@code srcStride}, {@code initStride} (0: one init for all) and {@code dstStride} bytes
-   * apart; each row summed column by column in the order of {@link PanelGemv}, so bitwise the same result.
+   * Two vectors of fp32 rows (one slot) for {@code groups} groups of 6 input rows, a group at a time:
+   * {@code dst[r] = init[r] + W src[r]} for r = 0 .. 6 * groups - 1, rows {@code srcStride}, {@code initStride}
+   * (0: one init for all) and {@code dstStride} bytes apart; each row summed column by column in the order of
+   * {@link PanelGemv}, so bitwise the same result. The groups share one call (a call's fixed cost, some 140
+   * cycles, is a large part of a short column loop) and the slot's weights stay in L1 between groups.
    */
   static void fp32Tile6(Panel panel, int block, int slot, MemorySegment src, long srcOffset, long srcStride,
+      MemorySegment init, long initOffset, long initStride, MemorySegment dst, long dstOffset, long dstStride,
+      int groups) {
+    MemorySegment w = panel.data;
+    long stride = panel.columnStride;
+    long first = panel.offset(block, slot);
+    int cols = panel.columns;
+    for (int group = 0; group < groups; group++) {
+      long at = first;
+      FloatVector a00 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 0 * initStride + 0L * VB, ORDER);
+      FloatVector a01 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 0 * initStride + 1L * VB, ORDER);
+      FloatVector a10 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 1 * initStride + 0L * VB, ORDER);
+      FloatVector a11 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 1 * initStride + 1L * VB, ORDER);
+      FloatVector a20 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 2 * initStride + 0L * VB, ORDER);
+      FloatVector a21 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 2 * initStride + 1L * VB, ORDER);
+      FloatVector a30 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 3 * initStride + 0L * VB, ORDER);
+      FloatVector a31 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 3 * initStride + 1L * VB, ORDER);
+      FloatVector a40 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 4 * initStride + 0L * VB, ORDER);
+      FloatVector a41 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 4 * initStride + 1L * VB, ORDER);
+      FloatVector a50 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 5 * initStride + 0L * VB, ORDER);
+      FloatVector a51 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 5 * initStride + 1L * VB, ORDER);
+      long s0 = srcOffset + 0 * srcStride;
+      long s1 = srcOffset + 1 * srcStride;
+      long s2 = srcOffset + 2 * srcStride;
+      long s3 = srcOffset + 3 * srcStride;
+      long s4 = srcOffset + 4 * srcStride;
+      long s5 = srcOffset + 5 * srcStride;
+      for (int col = 0; col < cols; col++, at += stride) {
+        FloatVector w0 = FloatVector.fromMemorySegment(FLOATS, w, at, ORDER);
+        FloatVector w1 = FloatVector.fromMemorySegment(FLOATS, w, at + VB, ORDER);
+        long c4 = col * 4L;
+        FloatVector x0 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s0 + c4));
+        a00 = w0.fma(x0, a00);
+        a01 = w1.fma(x0, a01);
+        FloatVector x1 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s1 + c4));
+        a10 = w0.fma(x1, a10);
+        a11 = w1.fma(x1, a11);
+        FloatVector x2 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s2 + c4));
+        a20 = w0.fma(x2, a20);
+        a21 = w1.fma(x2, a21);
+        FloatVector x3 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s3 + c4));
+        a30 = w0.fma(x3, a30);
+        a31 = w1.fma(x3, a31);
+        FloatVector x4 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s4 + c4));
+        a40 = w0.fma(x4, a40);
+        a41 = w1.fma(x4, a41);
+        FloatVector x5 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s5 + c4));
+        a50 = w0.fma(x5, a50);
+        a51 = w1.fma(x5, a51);
+      }
+      a00.intoMemorySegment(dst, dstOffset + 0 * dstStride + 0L * VB, ORDER);
+      a01.intoMemorySegment(dst, dstOffset + 0 * dstStride + 1L * VB, ORDER);
+      a10.intoMemorySegment(dst, dstOffset + 1 * dstStride + 0L * VB, ORDER);
+      a11.intoMemorySegment(dst, dstOffset + 1 * dstStride + 1L * VB, ORDER);
+      a20.intoMemorySegment(dst, dstOffset + 2 * dstStride + 0L * VB, ORDER);
+      a21.intoMemorySegment(dst, dstOffset + 2 * dstStride + 1L * VB, ORDER);
+      a30.intoMemorySegment(dst, dstOffset + 3 * dstStride + 0L * VB, ORDER);
+      a31.intoMemorySegment(dst, dstOffset + 3 * dstStride + 1L * VB, ORDER);
+      a40.intoMemorySegment(dst, dstOffset + 4 * dstStride + 0L * VB, ORDER);
+      a41.intoMemorySegment(dst, dstOffset + 4 * dstStride + 1L * VB, ORDER);
+      a50.intoMemorySegment(dst, dstOffset + 5 * dstStride + 0L * VB, ORDER);
+      a51.intoMemorySegment(dst, dstOffset + 5 * dstStride + 1L * VB, ORDER);
+      srcOffset += ROWS * srcStride;
+      initOffset += ROWS * initStride;
+      dstOffset += ROWS * dstStride;
+    }
+  }
+
+  /** {@link #fp32Tile6} for 3 input rows (six accumulators), for the remainder of a batch. */
+  static void fp32Tile3(Panel panel, int block, int slot, MemorySegment src, long srcOffset, long srcStride,
       MemorySegment init, long initOffset, long initStride, MemorySegment dst, long dstOffset, long dstStride) {
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
@@ -47,18 +118,9 @@ final class PanelGemm {
     FloatVector a11 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 1 * initStride + 1L * VB, ORDER);
     FloatVector a20 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 2 * initStride + 0L * VB, ORDER);
     FloatVector a21 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 2 * initStride + 1L * VB, ORDER);
-    FloatVector a30 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 3 * initStride + 0L * VB, ORDER);
-    FloatVector a31 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 3 * initStride + 1L * VB, ORDER);
-    FloatVector a40 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 4 * initStride + 0L * VB, ORDER);
-    FloatVector a41 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 4 * initStride + 1L * VB, ORDER);
-    FloatVector a50 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 5 * initStride + 0L * VB, ORDER);
-    FloatVector a51 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 5 * initStride + 1L * VB, ORDER);
     long s0 = srcOffset + 0 * srcStride;
     long s1 = srcOffset + 1 * srcStride;
     long s2 = srcOffset + 2 * srcStride;
-    long s3 = srcOffset + 3 * srcStride;
-    long s4 = srcOffset + 4 * srcStride;
-    long s5 = srcOffset + 5 * srcStride;
     for (int col = 0; col < cols; col++, at += stride) {
       FloatVector w0 = FloatVector.fromMemorySegment(FLOATS, w, at, ORDER);
       FloatVector w1 = FloatVector.fromMemorySegment(FLOATS, w, at + VB, ORDER);
@@ -72,15 +134,6 @@ final class PanelGemm {
       FloatVector x2 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s2 + c4));
       a20 = w0.fma(x2, a20);
       a21 = w1.fma(x2, a21);
-      FloatVector x3 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s3 + c4));
-      a30 = w0.fma(x3, a30);
-      a31 = w1.fma(x3, a31);
-      FloatVector x4 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s4 + c4));
-      a40 = w0.fma(x4, a40);
-      a41 = w1.fma(x4, a41);
-      FloatVector x5 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s5 + c4));
-      a50 = w0.fma(x5, a50);
-      a51 = w1.fma(x5, a51);
     }
     a00.intoMemorySegment(dst, dstOffset + 0 * dstStride + 0L * VB, ORDER);
     a01.intoMemorySegment(dst, dstOffset + 0 * dstStride + 1L * VB, ORDER);
@@ -88,11 +141,5 @@ final class PanelGemm {
     a11.intoMemorySegment(dst, dstOffset + 1 * dstStride + 1L * VB, ORDER);
     a20.intoMemorySegment(dst, dstOffset + 2 * dstStride + 0L * VB, ORDER);
     a21.intoMemorySegment(dst, dstOffset + 2 * dstStride + 1L * VB, ORDER);
-    a30.intoMemorySegment(dst, dstOffset + 3 * dstStride + 0L * VB, ORDER);
-    a31.intoMemorySegment(dst, dstOffset + 3 * dstStride + 1L * VB, ORDER);
-    a40.intoMemorySegment(dst, dstOffset + 4 * dstStride + 0L * VB, ORDER);
-    a41.intoMemorySegment(dst, dstOffset + 4 * dstStride + 1L * VB, ORDER);
-    a50.intoMemorySegment(dst, dstOffset + 5 * dstStride + 0L * VB, ORDER);
-    a51.intoMemorySegment(dst, dstOffset + 5 * dstStride + 1L * VB, ORDER);
   }
 }

@@ -40,34 +40,34 @@ final class PanelGemv {
 
   /** 2 vectors of fp32 rows, one input row. */
   static void fp32x2(Panel panel, int block, int slot, MemorySegment src, long srcOffset, MemorySegment init,
-      long initOffset, MemorySegment dst, long dstOffset) {
+      long initOffset, long initSlot, MemorySegment dst, long dstOffset, long dstSlot) {
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
     long base = panel.offset(block, slot);
     int cols = panel.columns;
-    FloatVector a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
     long at = base;
     for (int col = 0; col < cols; col++, at += stride) {
       FloatVector s = FloatVector.broadcast(VectorShapes.FLOATS, src.get(JAVA_FLOAT, srcOffset + col * 4L));
       a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, w, at + 0L * VectorShapes.VECTOR_BYTES, ORDER).fma(s, a0);
       a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, w, at + 1L * VectorShapes.VECTOR_BYTES, ORDER).fma(s, a1);
     }
-    a0.intoMemorySegment(dst, dstOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    a1.intoMemorySegment(dst, dstOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a0.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a1.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
   }
 
   /** 4 vectors of fp32 rows, one input row. */
   static void fp32x4(Panel panel, int block, int slot, MemorySegment src, long srcOffset, MemorySegment init,
-      long initOffset, MemorySegment dst, long dstOffset) {
+      long initOffset, long initSlot, MemorySegment dst, long dstOffset, long dstSlot) {
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
     long base = panel.offset(block, slot);
     int cols = panel.columns;
-    FloatVector a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a2 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a3 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a2 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a3 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
     long at = base;
     for (int col = 0; col < cols; col++, at += stride) {
       FloatVector s = FloatVector.broadcast(VectorShapes.FLOATS, src.get(JAVA_FLOAT, srcOffset + col * 4L));
@@ -76,25 +76,25 @@ final class PanelGemv {
       a2 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, w, at + 2L * VectorShapes.VECTOR_BYTES, ORDER).fma(s, a2);
       a3 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, w, at + 3L * VectorShapes.VECTOR_BYTES, ORDER).fma(s, a3);
     }
-    a0.intoMemorySegment(dst, dstOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    a1.intoMemorySegment(dst, dstOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    a2.intoMemorySegment(dst, dstOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER);
-    a3.intoMemorySegment(dst, dstOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER);
+    a0.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a1.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a2.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a3.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
   }
 
   /** 6 vectors of fp32 rows, one input row. */
   static void fp32x6(Panel panel, int block, int slot, MemorySegment src, long srcOffset, MemorySegment init,
-      long initOffset, MemorySegment dst, long dstOffset) {
+      long initOffset, long initSlot, MemorySegment dst, long dstOffset, long dstSlot) {
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
     long base = panel.offset(block, slot);
     int cols = panel.columns;
-    FloatVector a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a2 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a3 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a4 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 4L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a5 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 5L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a2 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a3 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a4 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a5 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
     long at = base;
     for (int col = 0; col < cols; col++, at += stride) {
       FloatVector s = FloatVector.broadcast(VectorShapes.FLOATS, src.get(JAVA_FLOAT, srcOffset + col * 4L));
@@ -105,29 +105,29 @@ final class PanelGemv {
       a4 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, w, at + 4L * VectorShapes.VECTOR_BYTES, ORDER).fma(s, a4);
       a5 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, w, at + 5L * VectorShapes.VECTOR_BYTES, ORDER).fma(s, a5);
     }
-    a0.intoMemorySegment(dst, dstOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    a1.intoMemorySegment(dst, dstOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    a2.intoMemorySegment(dst, dstOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER);
-    a3.intoMemorySegment(dst, dstOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER);
-    a4.intoMemorySegment(dst, dstOffset + 4L * VectorShapes.VECTOR_BYTES, ORDER);
-    a5.intoMemorySegment(dst, dstOffset + 5L * VectorShapes.VECTOR_BYTES, ORDER);
+    a0.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a1.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a2.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a3.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a4.intoMemorySegment(dst, dstOffset + 2 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a5.intoMemorySegment(dst, dstOffset + 2 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
   }
 
   /** 8 vectors of fp32 rows, one input row. */
   static void fp32x8(Panel panel, int block, int slot, MemorySegment src, long srcOffset, MemorySegment init,
-      long initOffset, MemorySegment dst, long dstOffset) {
+      long initOffset, long initSlot, MemorySegment dst, long dstOffset, long dstSlot) {
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
     long base = panel.offset(block, slot);
     int cols = panel.columns;
-    FloatVector a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a2 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a3 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a4 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 4L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a5 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 5L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a6 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 6L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a7 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 7L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a2 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a3 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a4 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a5 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a6 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a7 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
     long at = base;
     for (int col = 0; col < cols; col++, at += stride) {
       FloatVector s = FloatVector.broadcast(VectorShapes.FLOATS, src.get(JAVA_FLOAT, srcOffset + col * 4L));
@@ -140,14 +140,14 @@ final class PanelGemv {
       a6 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, w, at + 6L * VectorShapes.VECTOR_BYTES, ORDER).fma(s, a6);
       a7 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, w, at + 7L * VectorShapes.VECTOR_BYTES, ORDER).fma(s, a7);
     }
-    a0.intoMemorySegment(dst, dstOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    a1.intoMemorySegment(dst, dstOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    a2.intoMemorySegment(dst, dstOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER);
-    a3.intoMemorySegment(dst, dstOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER);
-    a4.intoMemorySegment(dst, dstOffset + 4L * VectorShapes.VECTOR_BYTES, ORDER);
-    a5.intoMemorySegment(dst, dstOffset + 5L * VectorShapes.VECTOR_BYTES, ORDER);
-    a6.intoMemorySegment(dst, dstOffset + 6L * VectorShapes.VECTOR_BYTES, ORDER);
-    a7.intoMemorySegment(dst, dstOffset + 7L * VectorShapes.VECTOR_BYTES, ORDER);
+    a0.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a1.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a2.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a3.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a4.intoMemorySegment(dst, dstOffset + 2 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a5.intoMemorySegment(dst, dstOffset + 2 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a6.intoMemorySegment(dst, dstOffset + 3 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a7.intoMemorySegment(dst, dstOffset + 3 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
   }
 
   /**
@@ -201,13 +201,13 @@ final class PanelGemv {
 
   /** 2 vectors of bf16 rows, one input row. */
   static void bf16x2(Panel panel, int block, int slot, MemorySegment src, long srcOffset, MemorySegment init,
-      long initOffset, MemorySegment dst, long dstOffset) {
+      long initOffset, long initSlot, MemorySegment dst, long dstOffset, long dstSlot) {
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
     long base = panel.offset(block, slot);
     int cols = panel.columns;
-    FloatVector a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
     long at = base;
     for (int col = 0; col < cols; col++, at += stride) {
       FloatVector s = FloatVector.broadcast(VectorShapes.FLOATS, src.get(JAVA_FLOAT, srcOffset + col * 4L));
@@ -215,21 +215,21 @@ final class PanelGemv {
       a0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(s, a0);
       a1 = p0.and(0xFFFF0000).reinterpretAsFloats().fma(s, a1);
     }
-    a0.intoMemorySegment(dst, dstOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    a1.intoMemorySegment(dst, dstOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a0.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a1.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
   }
 
   /** 4 vectors of bf16 rows, one input row. */
   static void bf16x4(Panel panel, int block, int slot, MemorySegment src, long srcOffset, MemorySegment init,
-      long initOffset, MemorySegment dst, long dstOffset) {
+      long initOffset, long initSlot, MemorySegment dst, long dstOffset, long dstSlot) {
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
     long base = panel.offset(block, slot);
     int cols = panel.columns;
-    FloatVector a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a2 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a3 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a2 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a3 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
     long at = base;
     for (int col = 0; col < cols; col++, at += stride) {
       FloatVector s = FloatVector.broadcast(VectorShapes.FLOATS, src.get(JAVA_FLOAT, srcOffset + col * 4L));
@@ -240,25 +240,25 @@ final class PanelGemv {
       a2 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(s, a2);
       a3 = p1.and(0xFFFF0000).reinterpretAsFloats().fma(s, a3);
     }
-    a0.intoMemorySegment(dst, dstOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    a1.intoMemorySegment(dst, dstOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    a2.intoMemorySegment(dst, dstOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER);
-    a3.intoMemorySegment(dst, dstOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER);
+    a0.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a1.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a2.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a3.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
   }
 
   /** 6 vectors of bf16 rows, one input row. */
   static void bf16x6(Panel panel, int block, int slot, MemorySegment src, long srcOffset, MemorySegment init,
-      long initOffset, MemorySegment dst, long dstOffset) {
+      long initOffset, long initSlot, MemorySegment dst, long dstOffset, long dstSlot) {
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
     long base = panel.offset(block, slot);
     int cols = panel.columns;
-    FloatVector a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a2 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a3 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a4 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 4L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a5 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 5L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a2 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a3 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a4 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a5 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
     long at = base;
     for (int col = 0; col < cols; col++, at += stride) {
       FloatVector s = FloatVector.broadcast(VectorShapes.FLOATS, src.get(JAVA_FLOAT, srcOffset + col * 4L));
@@ -272,29 +272,29 @@ final class PanelGemv {
       a4 = p2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(s, a4);
       a5 = p2.and(0xFFFF0000).reinterpretAsFloats().fma(s, a5);
     }
-    a0.intoMemorySegment(dst, dstOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    a1.intoMemorySegment(dst, dstOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    a2.intoMemorySegment(dst, dstOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER);
-    a3.intoMemorySegment(dst, dstOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER);
-    a4.intoMemorySegment(dst, dstOffset + 4L * VectorShapes.VECTOR_BYTES, ORDER);
-    a5.intoMemorySegment(dst, dstOffset + 5L * VectorShapes.VECTOR_BYTES, ORDER);
+    a0.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a1.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a2.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a3.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a4.intoMemorySegment(dst, dstOffset + 2 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a5.intoMemorySegment(dst, dstOffset + 2 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
   }
 
   /** 8 vectors of bf16 rows, one input row. */
   static void bf16x8(Panel panel, int block, int slot, MemorySegment src, long srcOffset, MemorySegment init,
-      long initOffset, MemorySegment dst, long dstOffset) {
+      long initOffset, long initSlot, MemorySegment dst, long dstOffset, long dstSlot) {
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
     long base = panel.offset(block, slot);
     int cols = panel.columns;
-    FloatVector a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a2 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a3 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a4 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 4L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a5 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 5L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a6 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 6L * VectorShapes.VECTOR_BYTES, ORDER);
-    FloatVector a7 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 7L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a0 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a1 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a2 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a3 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a4 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a5 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a6 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    FloatVector a7 = FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
     long at = base;
     for (int col = 0; col < cols; col++, at += stride) {
       FloatVector s = FloatVector.broadcast(VectorShapes.FLOATS, src.get(JAVA_FLOAT, srcOffset + col * 4L));
@@ -311,14 +311,14 @@ final class PanelGemv {
       a6 = p3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(s, a6);
       a7 = p3.and(0xFFFF0000).reinterpretAsFloats().fma(s, a7);
     }
-    a0.intoMemorySegment(dst, dstOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    a1.intoMemorySegment(dst, dstOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    a2.intoMemorySegment(dst, dstOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER);
-    a3.intoMemorySegment(dst, dstOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER);
-    a4.intoMemorySegment(dst, dstOffset + 4L * VectorShapes.VECTOR_BYTES, ORDER);
-    a5.intoMemorySegment(dst, dstOffset + 5L * VectorShapes.VECTOR_BYTES, ORDER);
-    a6.intoMemorySegment(dst, dstOffset + 6L * VectorShapes.VECTOR_BYTES, ORDER);
-    a7.intoMemorySegment(dst, dstOffset + 7L * VectorShapes.VECTOR_BYTES, ORDER);
+    a0.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a1.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a2.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a3.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a4.intoMemorySegment(dst, dstOffset + 2 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a5.intoMemorySegment(dst, dstOffset + 2 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a6.intoMemorySegment(dst, dstOffset + 3 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a7.intoMemorySegment(dst, dstOffset + 3 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
   }
 
   /**
@@ -373,7 +373,7 @@ final class PanelGemv {
 
   /** 2 vectors of int8 rows, one input row. */
   static void int8x2(Panel panel, int block, int slot, MemorySegment src, long srcOffset, MemorySegment init,
-      long initOffset, MemorySegment dst, long dstOffset) {
+      long initOffset, long initSlot, MemorySegment dst, long dstOffset, long dstSlot) {
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
     long base = panel.offset(block, slot);
@@ -386,15 +386,15 @@ final class PanelGemv {
       a0 = ((FloatVector) ByteVector.fromMemorySegment(VectorShapes.BYTES, w, at + 0L * VectorShapes.LANES, ORDER).convertShape(VectorOperators.B2F, VectorShapes.FLOATS, 0)).fma(s, a0);
       a1 = ((FloatVector) ByteVector.fromMemorySegment(VectorShapes.BYTES, w, at + 1L * VectorShapes.LANES, ORDER).convertShape(VectorOperators.B2F, VectorShapes.FLOATS, 0)).fma(s, a1);
     }
-    a0 = a0.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 0L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER));
-    a0.intoMemorySegment(dst, dstOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    a1 = a1.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 1L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER));
-    a1.intoMemorySegment(dst, dstOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a0 = a0.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 0L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER));
+    a0.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a1 = a1.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 1L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER));
+    a1.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
   }
 
   /** 4 vectors of int8 rows, one input row. */
   static void int8x4(Panel panel, int block, int slot, MemorySegment src, long srcOffset, MemorySegment init,
-      long initOffset, MemorySegment dst, long dstOffset) {
+      long initOffset, long initSlot, MemorySegment dst, long dstOffset, long dstSlot) {
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
     long base = panel.offset(block, slot);
@@ -411,19 +411,19 @@ final class PanelGemv {
       a2 = ((FloatVector) ByteVector.fromMemorySegment(VectorShapes.BYTES, w, at + 2L * VectorShapes.LANES, ORDER).convertShape(VectorOperators.B2F, VectorShapes.FLOATS, 0)).fma(s, a2);
       a3 = ((FloatVector) ByteVector.fromMemorySegment(VectorShapes.BYTES, w, at + 3L * VectorShapes.LANES, ORDER).convertShape(VectorOperators.B2F, VectorShapes.FLOATS, 0)).fma(s, a3);
     }
-    a0 = a0.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 0L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER));
-    a0.intoMemorySegment(dst, dstOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    a1 = a1.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 1L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER));
-    a1.intoMemorySegment(dst, dstOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    a2 = a2.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 2L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER));
-    a2.intoMemorySegment(dst, dstOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER);
-    a3 = a3.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 3L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER));
-    a3.intoMemorySegment(dst, dstOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER);
+    a0 = a0.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 0L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER));
+    a0.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a1 = a1.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 1L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER));
+    a1.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a2 = a2.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 2L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER));
+    a2.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a3 = a3.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 3L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER));
+    a3.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
   }
 
   /** 6 vectors of int8 rows, one input row. */
   static void int8x6(Panel panel, int block, int slot, MemorySegment src, long srcOffset, MemorySegment init,
-      long initOffset, MemorySegment dst, long dstOffset) {
+      long initOffset, long initSlot, MemorySegment dst, long dstOffset, long dstSlot) {
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
     long base = panel.offset(block, slot);
@@ -444,23 +444,23 @@ final class PanelGemv {
       a4 = ((FloatVector) ByteVector.fromMemorySegment(VectorShapes.BYTES, w, at + 4L * VectorShapes.LANES, ORDER).convertShape(VectorOperators.B2F, VectorShapes.FLOATS, 0)).fma(s, a4);
       a5 = ((FloatVector) ByteVector.fromMemorySegment(VectorShapes.BYTES, w, at + 5L * VectorShapes.LANES, ORDER).convertShape(VectorOperators.B2F, VectorShapes.FLOATS, 0)).fma(s, a5);
     }
-    a0 = a0.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 0L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER));
-    a0.intoMemorySegment(dst, dstOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    a1 = a1.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 1L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER));
-    a1.intoMemorySegment(dst, dstOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    a2 = a2.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 2L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER));
-    a2.intoMemorySegment(dst, dstOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER);
-    a3 = a3.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 3L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER));
-    a3.intoMemorySegment(dst, dstOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER);
-    a4 = a4.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 4L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 4L * VectorShapes.VECTOR_BYTES, ORDER));
-    a4.intoMemorySegment(dst, dstOffset + 4L * VectorShapes.VECTOR_BYTES, ORDER);
-    a5 = a5.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 5L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 5L * VectorShapes.VECTOR_BYTES, ORDER));
-    a5.intoMemorySegment(dst, dstOffset + 5L * VectorShapes.VECTOR_BYTES, ORDER);
+    a0 = a0.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 0L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER));
+    a0.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a1 = a1.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 1L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER));
+    a1.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a2 = a2.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 2L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER));
+    a2.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a3 = a3.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 3L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER));
+    a3.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a4 = a4.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 4L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER));
+    a4.intoMemorySegment(dst, dstOffset + 2 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a5 = a5.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 5L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER));
+    a5.intoMemorySegment(dst, dstOffset + 2 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
   }
 
   /** 8 vectors of int8 rows, one input row. */
   static void int8x8(Panel panel, int block, int slot, MemorySegment src, long srcOffset, MemorySegment init,
-      long initOffset, MemorySegment dst, long dstOffset) {
+      long initOffset, long initSlot, MemorySegment dst, long dstOffset, long dstSlot) {
     MemorySegment w = panel.data;
     long stride = panel.columnStride;
     long base = panel.offset(block, slot);
@@ -485,22 +485,22 @@ final class PanelGemv {
       a6 = ((FloatVector) ByteVector.fromMemorySegment(VectorShapes.BYTES, w, at + 6L * VectorShapes.LANES, ORDER).convertShape(VectorOperators.B2F, VectorShapes.FLOATS, 0)).fma(s, a6);
       a7 = ((FloatVector) ByteVector.fromMemorySegment(VectorShapes.BYTES, w, at + 7L * VectorShapes.LANES, ORDER).convertShape(VectorOperators.B2F, VectorShapes.FLOATS, 0)).fma(s, a7);
     }
-    a0 = a0.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 0L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER));
-    a0.intoMemorySegment(dst, dstOffset + 0L * VectorShapes.VECTOR_BYTES, ORDER);
-    a1 = a1.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 1L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER));
-    a1.intoMemorySegment(dst, dstOffset + 1L * VectorShapes.VECTOR_BYTES, ORDER);
-    a2 = a2.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 2L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER));
-    a2.intoMemorySegment(dst, dstOffset + 2L * VectorShapes.VECTOR_BYTES, ORDER);
-    a3 = a3.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 3L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER));
-    a3.intoMemorySegment(dst, dstOffset + 3L * VectorShapes.VECTOR_BYTES, ORDER);
-    a4 = a4.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 4L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 4L * VectorShapes.VECTOR_BYTES, ORDER));
-    a4.intoMemorySegment(dst, dstOffset + 4L * VectorShapes.VECTOR_BYTES, ORDER);
-    a5 = a5.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 5L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 5L * VectorShapes.VECTOR_BYTES, ORDER));
-    a5.intoMemorySegment(dst, dstOffset + 5L * VectorShapes.VECTOR_BYTES, ORDER);
-    a6 = a6.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 6L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 6L * VectorShapes.VECTOR_BYTES, ORDER));
-    a6.intoMemorySegment(dst, dstOffset + 6L * VectorShapes.VECTOR_BYTES, ORDER);
-    a7 = a7.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 7L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 7L * VectorShapes.VECTOR_BYTES, ORDER));
-    a7.intoMemorySegment(dst, dstOffset + 7L * VectorShapes.VECTOR_BYTES, ORDER);
+    a0 = a0.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 0L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER));
+    a0.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a1 = a1.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 1L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 0 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER));
+    a1.intoMemorySegment(dst, dstOffset + 0 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a2 = a2.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 2L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER));
+    a2.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a3 = a3.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 3L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 1 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER));
+    a3.intoMemorySegment(dst, dstOffset + 1 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a4 = a4.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 4L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER));
+    a4.intoMemorySegment(dst, dstOffset + 2 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a5 = a5.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 5L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 2 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER));
+    a5.intoMemorySegment(dst, dstOffset + 2 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
+    a6 = a6.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 6L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3 * initSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER));
+    a6.intoMemorySegment(dst, dstOffset + 3 * dstSlot + 0L * VectorShapes.VECTOR_BYTES, ORDER);
+    a7 = a7.fma(FloatVector.fromMemorySegment(VectorShapes.FLOATS, panel.scales, panel.scaleOffset(block, slot) + 7L * VectorShapes.VECTOR_BYTES, ORDER), FloatVector.fromMemorySegment(VectorShapes.FLOATS, init, initOffset + 3 * initSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER));
+    a7.intoMemorySegment(dst, dstOffset + 3 * dstSlot + 1L * VectorShapes.VECTOR_BYTES, ORDER);
   }
 
   /**
@@ -562,33 +562,43 @@ final class PanelGemv {
 
   /**
    * {@code dst = init + panel[block, slots from slot] · src} over {@code vectors} (2, 4, 6 or 8) whole vectors
-   * of rows.
+   * of rows, the slots contiguous in {@code init} and {@code dst}.
    */
   static void run(Panel panel, int vectors, int block, int slot, MemorySegment src, long srcOffset,
       MemorySegment init, long initOffset, MemorySegment dst, long dstOffset) {
+    long slotBytes = 2 * VectorShapes.VECTOR_BYTES;
+    run(panel, vectors, block, slot, src, srcOffset, init, initOffset, slotBytes, dst, dstOffset, slotBytes);
+  }
+
+  /**
+   * {@link #run} with the slots {@code initSlot} bytes apart in {@code init} and {@code dstSlot} bytes apart in
+   * {@code dst} (for example the gate rows of a [gates, H] buffer, or a projection).
+   */
+  static void run(Panel panel, int vectors, int block, int slot, MemorySegment src, long srcOffset,
+      MemorySegment init, long initOffset, long initSlot, MemorySegment dst, long dstOffset, long dstSlot) {
     switch (panel.precision) {
       case FP32 -> {
         switch (vectors) {
-          case 2 -> fp32x2(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          case 4 -> fp32x4(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          case 6 -> fp32x6(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          default -> fp32x8(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
+          case 2 -> fp32x2(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          case 4 -> fp32x4(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          case 6 -> fp32x6(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          default -> fp32x8(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
         }
       }
       case BF16 -> {
         switch (vectors) {
-          case 2 -> bf16x2(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          case 4 -> bf16x4(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          case 6 -> bf16x6(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          default -> bf16x8(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
+          case 2 -> bf16x2(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          case 4 -> bf16x4(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          case 6 -> bf16x6(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          default -> bf16x8(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
         }
       }
       case INT8 -> {
         switch (vectors) {
-          case 2 -> int8x2(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          case 4 -> int8x4(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          case 6 -> int8x6(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
-          default -> int8x8(panel, block, slot, src, srcOffset, init, initOffset, dst, dstOffset);
+          case 2 -> int8x2(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          case 4 -> int8x4(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          case 6 -> int8x6(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
+          default -> int8x8(panel, block, slot, src, srcOffset, init, initOffset, initSlot, dst, dstOffset, dstSlot);
         }
       }
     }

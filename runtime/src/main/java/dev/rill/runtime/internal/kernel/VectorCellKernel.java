@@ -101,6 +101,8 @@ final class VectorCellKernel implements CellKernel {
   private final boolean inputForget;
   private final boolean hasClip;
   private final float clip;
+  /** The step of more than {@link #STREAM_GROUP} streams for the cells it serves, or null. */
+  private final BatchedStep batched;
 
   VectorCellKernel(CellSpec spec, WeightPrecision precision, Arena arena) {
     this.spec = spec;
@@ -176,6 +178,11 @@ final class VectorCellKernel implements CellKernel {
     this.inputForget = spec.inputForget();
     this.hasClip = spec.hasClip();
     this.clip = spec.clip();
+    this.batched = BatchedStep.serves(spec, vectorActivations)
+        ? new BatchedStep(kind, inputSize, hidden, w, r, bias, biasSlots, hasClip, clip,
+            new float[] {scaleInF, scaleInG, scaleInH}, new float[] {scaleOutF, scaleOutG, scaleOutH},
+            new float[] {offsetF, offsetG, offsetH}, arena)
+        : null;
   }
 
   @Override
@@ -187,8 +194,9 @@ final class VectorCellKernel implements CellKernel {
 
   @Override
   public long scratchBytes(int n) {
-    // Block scratches, then the new h [n, H] and the shared r * h [n, H].
-    return blockScratchBytes(n, blocks) + 2L * n * hidden * F;
+    // Block scratches, then the new h [n, H] and the shared r * h [n, H]; or the batched step's.
+    long blockwise = blockScratchBytes(n, blocks) + 2L * n * hidden * F;
+    return batched == null ? blockwise : Math.max(blockwise, batched.scratchBytes(n));
   }
 
   @Override
@@ -221,6 +229,10 @@ final class VectorCellKernel implements CellKernel {
   @Override
   public void step(MemorySegment x, long xOffset, MemorySegment h, long hOffset, MemorySegment c, long cOffset,
       int n, MemorySegment scratch) {
+    if (batched != null) {
+      batched.step(false, x, xOffset, h, hOffset, c, cOffset, n, scratch);
+      return;
+    }
     long hNext = blockScratchBytes(n, blocks);
     long shared = hNext + (long) n * hidden * F;
     for (int phase = 0; phase < rangePhases(); phase++) {
@@ -241,6 +253,10 @@ final class VectorCellKernel implements CellKernel {
   @Override
   public void stepProjected(MemorySegment proj, long projOffset, MemorySegment h, long hOffset, MemorySegment c,
       long cOffset, int n, MemorySegment scratch) {
+    if (batched != null) {
+      batched.step(true, proj, projOffset, h, hOffset, c, cOffset, n, scratch);
+      return;
+    }
     long hNext = blockScratchBytes(n, blocks);
     long shared = hNext + (long) n * hidden * F;
     for (int phase = 0; phase < rangePhases(); phase++) {
@@ -566,7 +582,7 @@ final class VectorCellKernel implements CellKernel {
     if (count == STREAM_GROUP && panel.precision == WeightPrecision.FP32) {
       for (int p = 0; p < vectors / 2; p++) {
         PanelGemm.fp32Tile6(panel, block, slot + p, src, srcRows, srcStride, init, initOffset + p * SLOT,
-            initStride, scratch, at + p * SLOT, GATE_SCRATCH);
+            initStride, scratch, at + p * SLOT, GATE_SCRATCH, 1);
       }
       k = count;
     } else if (count >= 4) {
@@ -627,7 +643,7 @@ final class VectorCellKernel implements CellKernel {
   /**
    * The fp32 projections of the largest multiple of six rows, six rows per register tile
    * ({@link PanelGemm#fp32Tile6}); returns how many rows it did. Rows go in chunks of
-   * {@link #PROJECT_CHUNK}, block by block within a chunk, so a block's 16 KiB-or-so of W and the chunk's
+   * {@link #PROJECT_CHUNK}, slot by slot of each block within a chunk, so a slot's few KiB of W and the chunk's
    * inputs both stay in L1/L2 while every tile of the chunk reuses them. Each row is summed in the order of
    * the four-row and one-row paths, so the tiling never changes a result.
    */
@@ -639,16 +655,14 @@ final class VectorCellKernel implements CellKernel {
       int last = Math.min(tiled, first + PROJECT_CHUNK);
       for (int b = 0; b < blocks; b++) {
         int valid = Math.min(B, hidden - b * B);
-        for (int row = first; row < last; row += PanelGemm.ROWS) {
-          for (int p = 0; p < gates; p++) {
-            long at = projOffset + row * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F;
-            if (valid == B) {
-              PanelGemm.fp32Tile6(w, b, p, x, xOffset + row * xRowBytes, xRowBytes, bias, biasOffset(b, p), 0,
-                  proj, at, projRowBytes);
-            } else {
-              for (int k = 0; k < PanelGemm.ROWS; k++) {
-                projectTail(x, xOffset + (row + k) * xRowBytes, b, p, valid, proj, at + k * projRowBytes);
-              }
+        for (int p = 0; p < gates; p++) {
+          long at = projOffset + first * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F;
+          if (valid == B) {
+            PanelGemm.fp32Tile6(w, b, p, x, xOffset + first * xRowBytes, xRowBytes, bias, biasOffset(b, p), 0,
+                proj, at, projRowBytes, (last - first) / PanelGemm.ROWS);
+          } else {
+            for (int row = first; row < last; row++) {
+              projectTail(x, xOffset + row * xRowBytes, b, p, valid, proj, at + (row - first) * projRowBytes);
             }
           }
         }

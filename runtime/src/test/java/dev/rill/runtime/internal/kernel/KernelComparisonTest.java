@@ -1,5 +1,7 @@
 package dev.rill.runtime.internal.kernel;
 
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -149,6 +151,96 @@ class KernelComparisonTest {
         compare(expectedP.c, actualP.c, streams * hidden, what + " stepProjected c");
       }
     }
+  }
+
+  /**
+   * The cells {@link BatchedStep} serves (LSTM, linear_before_reset GRU, with and without clip; H a multiple of
+   * the block) for batches that take each of its paths: one or two streams (stream by stream), three to six
+   * (slot by slot in tiles), more than six, and more than one chunk of 48.
+   */
+  static Stream<Arguments> batchedCases() {
+    List<Variant> served = VARIANTS.stream()
+        .filter(v -> v.name().equals("LSTM") || v.name().equals("LSTM tanh/sigmoid swapped")
+            || v.name().startsWith("GRU linear_before_reset") && !v.name().contains("Affine"))
+        .toList();
+    int[][] shapes = {{1, 16}, {17, 64}, {64, 128}, {33, 256}};
+    int[] streams = {1, 2, 3, 4, 5, 7, 8, 13, 49};
+    List<Arguments> cases = new ArrayList<>();
+    int i = 0;
+    for (int[] shape : shapes) {
+      for (int n : streams) {
+        for (Variant variant : served) {
+          WeightPrecision precision = WeightPrecision.values()[i++ % 3];
+          if (shape[1] <= 128 || n <= 8) {
+            cases.add(Arguments.of(variant.name(), variant, shape[0], shape[1], n, precision));
+          }
+        }
+      }
+    }
+    return cases.stream();
+  }
+
+  /**
+   * A batch against the scalar kernels, and every stream of it bitwise against the same stream stepped alone:
+   * a stream's result must not depend on the batch it is in (which path of the kernel computes it).
+   */
+  @ParameterizedTest(name = "{0} X={2} H={3} n={4} {5}")
+  @MethodSource("batchedCases")
+  void batchMatchesScalarAndSingleStreams(String name, Variant variant, int inputSize, int hidden, int streams,
+      WeightPrecision precision) {
+    Kernels vector = vectorKernels();
+    Random random = new Random(7L * inputSize + 13L * hidden + streams + name.hashCode());
+    CellSpec spec = spec(variant, inputSize, hidden, random);
+    String what = name + " X=" + inputSize + " H=" + hidden + " n=" + streams + " " + precision;
+    try (Arena arena = Arena.ofConfined()) {
+      CellKernel expectedCell = ScalarKernels.INSTANCE.prepareCell(spec, precision, arena);
+      CellKernel actualCell = vector.prepareCell(spec, precision, arena);
+      float[] x = values(random, streams * inputSize, 1f);
+      float[] h = values(random, streams * hidden, 0.9f);
+      float[] c = values(random, streams * hidden, 2f);
+      int gateRows = variant.kind().gates() * hidden;
+      MemorySegment proj = OffHeap.floats(arena, (long) streams * gateRows);
+      actualCell.projectInputs(OffHeap.copyOf(arena, x), 0, streams, proj, 0);
+      for (boolean projected : new boolean[] {false, true}) {
+        State expected = new State(arena, x, h, c);
+        State actual = new State(arena, x, h, c);
+        for (int t = 0; t < 2; t++) {
+          if (projected) {
+            expected.stepProjected(expectedCell, proj, streams);
+            actual.stepProjected(actualCell, proj, streams);
+          } else {
+            expected.step(expectedCell, streams);
+            actual.step(actualCell, streams);
+          }
+        }
+        String how = what + (projected ? " stepProjected" : " step");
+        compare(expected.h, actual.h, streams * hidden, how + " h");
+        if (variant.kind() == CellKind.LSTM) {
+          compare(expected.c, actual.c, streams * hidden, how + " c");
+        }
+        for (int s = 0; s < streams; s++) {
+          State alone = new State(arena, slice(x, s, inputSize), slice(h, s, hidden), slice(c, s, hidden));
+          MemorySegment aloneProj = proj.asSlice((long) s * gateRows * Float.BYTES, (long) gateRows * Float.BYTES);
+          for (int t = 0; t < 2; t++) {
+            if (projected) {
+              alone.stepProjected(actualCell, aloneProj, 1);
+            } else {
+              alone.step(actualCell, 1);
+            }
+          }
+          assertArrayEquals(alone.h.toArray(JAVA_FLOAT), actual.h.asSlice((long) s * hidden * Float.BYTES,
+              (long) hidden * Float.BYTES).toArray(JAVA_FLOAT), how + ": stream " + s + " alone, h");
+          if (variant.kind() == CellKind.LSTM) {
+            assertArrayEquals(alone.c.toArray(JAVA_FLOAT), actual.c.asSlice((long) s * hidden * Float.BYTES,
+                (long) hidden * Float.BYTES).toArray(JAVA_FLOAT), how + ": stream " + s + " alone, c");
+          }
+        }
+      }
+    }
+  }
+
+  private static float[] slice(float[] rows, int row, int width) {
+    return java.util.Arrays.copyOfRange(rows, row * width, (row + 1) * width);
   }
 
   static Stream<Arguments> denseCases() {

@@ -26,22 +26,31 @@ import org.junit.jupiter.params.provider.MethodSource;
 class StepRangeTest {
 
   private static final int X = 5;
-  private static final int H = 13;
-  private static final int STREAMS = 3;
 
+  /**
+   * Each cell with H = 13 for 3 streams (a partial block) and with H = 64 for 1 and 8 streams, where a whole
+   * step of the vector LSTM and linear_before_reset GRU takes {@link BatchedStep} while ranges take the
+   * block-by-block path, and both must agree bitwise.
+   */
   static Stream<Arguments> cells() {
+    return Stream.of(new int[] {13, 3}, new int[] {64, 1}, new int[] {64, 8})
+        .flatMap(shape -> cells(shape[0]).map(c -> Arguments.of(c.get()[0] + " H=" + shape[0] + " n=" + shape[1],
+            c.get()[1], c.get()[2], shape[0], shape[1])));
+  }
+
+  static Stream<Arguments> cells(int hidden) {
     Options d = Options.DEFAULT;
     Stream<Arguments> cases = Stream.of(
-        Arguments.of("LSTM", new RandomModels(1).vectorInput(X).lstm(H, Direction.FORWARD, d).build()),
+        Arguments.of("LSTM", new RandomModels(1).vectorInput(X).lstm(hidden, Direction.FORWARD, d).build()),
         Arguments.of("LSTM peepholes clip", new RandomModels(2).vectorInput(X)
-            .lstm(H, Direction.FORWARD, d.withPeepholes().withClip(0.4f)).build()),
+            .lstm(hidden, Direction.FORWARD, d.withPeepholes().withClip(0.4f)).build()),
         Arguments.of("LSTM input_forget", new RandomModels(3).vectorInput(X)
-            .lstm(H, Direction.FORWARD, d.withInputForget()).build()),
-        Arguments.of("GRU", new RandomModels(4).vectorInput(X).gru(H, Direction.FORWARD, d).build()),
+            .lstm(hidden, Direction.FORWARD, d.withInputForget()).build()),
+        Arguments.of("GRU", new RandomModels(4).vectorInput(X).gru(hidden, Direction.FORWARD, d).build()),
         Arguments.of("GRU linear_before_reset", new RandomModels(5).vectorInput(X)
-            .gru(H, Direction.FORWARD, d.withLinearBeforeReset()).build()),
-        Arguments.of("minimal GRU", new RandomModels(6).vectorInput(X).minimalGru(H, Direction.FORWARD, d).build()),
-        Arguments.of("RNN clip", new RandomModels(7).vectorInput(X).rnn(H, Direction.FORWARD, d.withClip(1f))
+            .gru(hidden, Direction.FORWARD, d.withLinearBeforeReset()).build()),
+        Arguments.of("minimal GRU", new RandomModels(6).vectorInput(X).minimalGru(hidden, Direction.FORWARD, d).build()),
+        Arguments.of("RNN clip", new RandomModels(7).vectorInput(X).rnn(hidden, Direction.FORWARD, d.withClip(1f))
             .build()));
     return cases.flatMap(c -> Stream.of(
         Arguments.of(c.get()[0] + " scalar", c.get()[1], ScalarKernels.INSTANCE),
@@ -50,32 +59,32 @@ class StepRangeTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cells")
-  void rangesEqualTheWholeStepBitwise(String name, RillModel proto, Kernels kernels) {
+  void rangesEqualTheWholeStepBitwise(String name, RillModel proto, Kernels kernels, int hidden, int streams) {
     try (Arena arena = Arena.ofConfined()) {
       ModelPlan plan = ModelPlan.build(proto, WeightPrecision.FP32, kernels, arena);
       CellKernel cell = ((RecurrentLayer) plan.layers().getFirst()).cells().getFirst();
       assumeTrue(cell.supportsRanges(), kernels.name() + " kernels do not split steps");
       Random random = new Random(name.hashCode());
-      MemorySegment x = random(arena, random, STREAMS * X);
-      MemorySegment h = random(arena, random, STREAMS * H);
-      MemorySegment c = random(arena, random, STREAMS * H);
+      MemorySegment x = random(arena, random, streams * X);
+      MemorySegment h = random(arena, random, streams * hidden);
+      MemorySegment c = random(arena, random, streams * hidden);
       MemorySegment wholeH = copy(arena, h);
       MemorySegment wholeC = copy(arena, c);
-      cell.step(x, 0, wholeH, 0, wholeC, 0, STREAMS, arena.allocate(cell.scratchBytes(STREAMS), 64));
+      cell.step(x, 0, wholeH, 0, wholeC, 0, streams, arena.allocate(cell.scratchBytes(streams), 64));
 
       int block = cell.unitBlock();
-      int[][] splits = {{0, H}, {0, Math.min(H, block), H}, {0, Math.min(H, 2 * block), H},
-          {0, Math.min(H, block), Math.min(H, 3 * block), H}};
+      int[][] splits = {{0, hidden}, {0, Math.min(hidden, block), hidden}, {0, Math.min(hidden, 2 * block), hidden},
+          {0, Math.min(hidden, block), Math.min(hidden, 3 * block), hidden}};
       for (int[] split : splits) {
-        MemorySegment hNext = OffHeap.floats(arena, STREAMS * H);
+        MemorySegment hNext = OffHeap.floats(arena, streams * hidden);
         MemorySegment rangeC = copy(arena, c);
-        MemorySegment shared = OffHeap.floats(arena, STREAMS * H);
+        MemorySegment shared = OffHeap.floats(arena, streams * hidden);
         for (int phase = 0; phase < cell.rangePhases(); phase++) {
           // Ranges in reverse order: no range may depend on another one of the same phase.
           for (int part = split.length - 2; part >= 0; part--) {
             int units = split[part + 1] - split[part];
-            MemorySegment scratch = arena.allocate(Math.max(1, cell.rangeScratchBytes(STREAMS, units)), 64);
-            cell.stepRange(phase, x, 0, h, 0, hNext, 0, rangeC, 0, STREAMS, split[part], split[part + 1], shared,
+            MemorySegment scratch = arena.allocate(Math.max(1, cell.rangeScratchBytes(streams, units)), 64);
+            cell.stepRange(phase, x, 0, h, 0, hNext, 0, rangeC, 0, streams, split[part], split[part + 1], shared,
                 scratch);
           }
         }

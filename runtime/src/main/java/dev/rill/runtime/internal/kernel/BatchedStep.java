@@ -1,0 +1,314 @@
+package dev.rill.runtime.internal.kernel;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The step of {@link VectorCellKernel} for a batch of more than six streams (a {@code StreamBatch}, a batch of
+ * sequences), in two passes over a chunk of up to {@link #CHUNK} streams: first every gate pre-activation of
+ * the chunk, as register-tiled matrix products (six streams per tile) into a [streams, 4, H] gate buffer,
+ * then each stream's nonlinearities and state update over whole rows of H units. The rows are long runs of
+ * independent vectors, so the update's chains of dependent arithmetic overlap in the out-of-order window, and
+ * the products start straight from the projections of a sequence, without staging them in a block scratch.
+ * Since every block's products of a chunk finish before its updates, the new state is written in place.
+ *
+ * <p>Used for the LSTM without peepholes or input_forget and the linear_before_reset GRU, with sigmoid and tanh
+ * activations and H a multiple of {@link VectorShapes#BLOCK}; other cells keep the block-by-block path. Each
+ * stream's sums and updates are the same operations in the same order as on that path ({@link PanelGemm}'s
+ * tiles sum a row like {@link PanelGemv}), so a stream's result does not depend on its batch.
+ *
+ * <p>Gate buffer slots: LSTM i, o, f, c; GRU z, r, then {@code R_h h + Rb_h} and {@code W_h x + Wb_h}.
+ */
+final class BatchedStep {
+
+  /** Streams per chunk: eight six-stream tiles reuse each block's weights while they are in L1. */
+  static final int CHUNK = 8 * PanelGemm.ROWS;
+
+  private static final long F = Float.BYTES;
+  private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+  private static final VectorSpecies<Float> FLOATS = VectorShapes.FLOATS;
+  private static final int B = VectorShapes.BLOCK;
+  private static final int L = VectorShapes.LANES;
+  private static final long VB = VectorShapes.VECTOR_BYTES;
+  private static final int SLOTS = 4;
+  /** Bytes of one gate slot of a block in the bias. */
+  private static final long BLOCK_SLOT = (long) B * F;
+  /** Streams from which the products go slot by slot in tiles of streams rather than stream by stream. */
+  private static final int MIN_TILE = 3;
+
+  private final boolean lstm;
+  private final int inputSize;
+  private final int hidden;
+  private final int blocks;
+  private final Panel w;
+  private final Panel r;
+  private final MemorySegment bias;
+  private final int biasSlots;
+  /** GRU: Rb_h as one row of H floats; otherwise null. */
+  private final MemorySegment recurrentBias;
+  private final boolean hasClip;
+  private final float clip;
+  private final float[] scaleIn;
+  private final float[] scaleOut;
+  private final float[] offset;
+
+  /**
+   * @param bias per block, {@code biasSlots} slots of B floats in the panel order (Wb + Rb), then Rb_h (GRU)
+   * @param scaleIn, scaleOut, offset the vector forms of activations f, g and h (see {@link VectorMath})
+   */
+  BatchedStep(CellKind kind, int inputSize, int hidden, Panel w, Panel r, MemorySegment bias, int biasSlots,
+      boolean hasClip, float clip, float[] scaleIn, float[] scaleOut, float[] offset, Arena arena) {
+    this.lstm = kind == CellKind.LSTM;
+    this.inputSize = inputSize;
+    this.hidden = hidden;
+    this.blocks = hidden / B;
+    this.w = w;
+    this.r = r;
+    this.bias = bias;
+    this.biasSlots = biasSlots;
+    this.hasClip = hasClip;
+    this.clip = clip;
+    this.scaleIn = scaleIn.clone();
+    this.scaleOut = scaleOut.clone();
+    this.offset = offset.clone();
+    if (lstm) {
+      this.recurrentBias = null;
+    } else {
+      this.recurrentBias = OffHeap.floats(arena, hidden);
+      for (int b = 0; b < blocks; b++) {
+        MemorySegment.copy(bias, biasOffset(b, 3), recurrentBias, b * BLOCK_SLOT, BLOCK_SLOT);
+      }
+    }
+  }
+
+  /** Whether this step serves a cell (see the class comment). */
+  static boolean serves(CellSpec spec, boolean vectorActivations) {
+    boolean cell = spec.kind() == CellKind.LSTM ? spec.peepholes() == null && !spec.inputForget()
+        : spec.kind() == CellKind.GRU && spec.linearBeforeReset();
+    return cell && vectorActivations && spec.hiddenSize() % B == 0;
+  }
+
+  /** Bytes of scratch for {@code n} streams: the gate buffer of one chunk. */
+  long scratchBytes(int n) {
+    return (long) Math.min(n, CHUNK) * rowBytes();
+  }
+
+  private long rowBytes() {
+    return SLOTS * hidden * F;
+  }
+
+  /**
+   * Advances {@code n} streams: {@code in} is x [n, X], or with {@code projected} the projections [n, G*H] of
+   * {@link CellKernel#projectInputs}; h [n, H] and (LSTM) c [n, H] are updated in place.
+   */
+  void step(boolean projected, MemorySegment in, long inOffset, MemorySegment h, long hOffset, MemorySegment c,
+      long cOffset, int n, MemorySegment scratch) {
+    long inRowBytes = (projected ? (long) (lstm ? 4 : 3) * hidden : inputSize) * F;
+    long stateRowBytes = hidden * F;
+    long rowBytes = rowBytes();
+    for (int s0 = 0; s0 < n; s0 += CHUNK) {
+      int count = Math.min(CHUNK, n - s0);
+      long inRows = inOffset + s0 * inRowBytes;
+      long hRows = hOffset + s0 * stateRowBytes;
+      if (lstm) {
+        lstmGates(projected, in, inRows, inRowBytes, h, hRows, count, scratch);
+        for (int k = 0; k < count; k++) {
+          long state = k * stateRowBytes;
+          lstmRow(scratch, k * rowBytes, c, cOffset + s0 * stateRowBytes + state, h, hRows + state);
+        }
+      } else {
+        gruGates(projected, in, inRows, inRowBytes, h, hRows, count, scratch);
+        for (int k = 0; k < count; k++) {
+          gruRow(scratch, k * rowBytes, h, hRows + k * stateRowBytes);
+        }
+      }
+    }
+  }
+
+  /** The LSTM pre-activations of {@code count} streams: x's part first unless projected, then R h. */
+  private void lstmGates(boolean projected, MemorySegment in, long inRows, long inRowBytes, MemorySegment h,
+      long hRows, int count, MemorySegment g) {
+    long stateRowBytes = hidden * F;
+    long rowBytes = rowBytes();
+    if (count < MIN_TILE) {
+      // One stream at a time, all four gates of a block in one pass: eight accumulator chains.
+      for (int b = 0; b < blocks; b++) {
+        long unitAt = (long) b * B * F;
+        for (int k = 0; k < count; k++) {
+          long gAt = k * rowBytes + unitAt;
+          long hRow = hRows + k * stateRowBytes;
+          if (projected) {
+            PanelGemv.run(r, 8, b, 0, h, hRow, in, inRows + k * inRowBytes + unitAt, stateRowBytes, g, gAt,
+                stateRowBytes);
+          } else {
+            PanelGemv.run(w, 8, b, 0, in, inRows + k * inRowBytes, bias, biasOffset(b, 0), BLOCK_SLOT, g, gAt,
+                stateRowBytes);
+            PanelGemv.run(r, 8, b, 0, h, hRow, g, gAt, stateRowBytes, g, gAt, stateRowBytes);
+          }
+        }
+      }
+      return;
+    }
+    for (int b = 0; b < blocks; b++) {
+      for (int p = 0; p < SLOTS; p++) {
+        long slotAt = ((long) p * hidden + (long) b * B) * F;
+        if (projected) {
+          tiles(r, b, p, h, hRows, stateRowBytes, in, inRows + slotAt, inRowBytes, g, slotAt, rowBytes(), count);
+        } else {
+          tiles(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, slotAt, rowBytes(), count);
+          tiles(r, b, p, h, hRows, stateRowBytes, g, slotAt, rowBytes(), g, slotAt, rowBytes(), count);
+        }
+      }
+    }
+  }
+
+  /**
+   * The linear_before_reset GRU pre-activations of {@code count} streams: z and r from [x, h]; slot 2 gets
+   * {@code Rb_h + R_h h} and slot 3 {@code Wb_h + W_h x} (from the projection when projected).
+   */
+  private void gruGates(boolean projected, MemorySegment in, long inRows, long inRowBytes, MemorySegment h,
+      long hRows, int count, MemorySegment g) {
+    long stateRowBytes = hidden * F;
+    long rowBytes = rowBytes();
+    long recurrentSlot = 2L * hidden * F;
+    long inputSlot = 3L * hidden * F;
+    if (projected) {
+      for (int k = 0; k < count; k++) {
+        MemorySegment.copy(in, inRows + k * inRowBytes + recurrentSlot, g, k * rowBytes + inputSlot, stateRowBytes);
+      }
+    }
+    if (count < MIN_TILE) {
+      // One stream at a time, z, r and R_h in one pass over R (six accumulator chains), starting from
+      // z and r's input parts and Rb_h staged in slots 0 to 2.
+      if (projected) {
+        for (int k = 0; k < count; k++) {
+          MemorySegment.copy(in, inRows + k * inRowBytes, g, k * rowBytes, 2 * stateRowBytes);
+          MemorySegment.copy(recurrentBias, 0, g, k * rowBytes + recurrentSlot, stateRowBytes);
+        }
+      }
+      for (int b = 0; b < blocks; b++) {
+        long unitAt = (long) b * B * F;
+        for (int k = 0; k < count; k++) {
+          long gAt = k * rowBytes + unitAt;
+          if (!projected) {
+            PanelGemv.run(w, 6, b, 0, in, inRows + k * inRowBytes, bias, biasOffset(b, 0), BLOCK_SLOT, g, gAt,
+                stateRowBytes);
+            // The h gate's input part moves to slot 3, Rb_h takes its place.
+            MemorySegment.copy(g, gAt + recurrentSlot, g, gAt + inputSlot, BLOCK_SLOT);
+            MemorySegment.copy(bias, biasOffset(b, 3), g, gAt + recurrentSlot, BLOCK_SLOT);
+          }
+          PanelGemv.run(r, 6, b, 0, h, hRows + k * stateRowBytes, g, gAt, stateRowBytes, g, gAt, stateRowBytes);
+        }
+      }
+      return;
+    }
+    for (int b = 0; b < blocks; b++) {
+      long unitAt = (long) b * B * F;
+      for (int p = 0; p < 2; p++) {
+        long slotAt = (long) p * hidden * F + unitAt;
+        if (projected) {
+          tiles(r, b, p, h, hRows, stateRowBytes, in, inRows + slotAt, inRowBytes, g, slotAt, rowBytes, count);
+        } else {
+          tiles(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, slotAt, rowBytes, count);
+          tiles(r, b, p, h, hRows, stateRowBytes, g, slotAt, rowBytes, g, slotAt, rowBytes, count);
+        }
+      }
+      if (!projected) {
+        tiles(w, b, 2, in, inRows, inRowBytes, bias, biasOffset(b, 2), 0, g, inputSlot + unitAt, rowBytes, count);
+      }
+      tiles(r, b, 2, h, hRows, stateRowBytes, bias, biasOffset(b, 3), 0, g, recurrentSlot + unitAt, rowBytes,
+          count);
+    }
+  }
+
+  private long biasOffset(int block, int slot) {
+    return ((long) block * biasSlots + slot) * B * F;
+  }
+
+  /**
+   * {@code dst[k] = init[k] + panel[block, slot] · src[k]} for {@code count} rows k: fp32 in tiles of six
+   * (the last six and a remainder of one or two as tiles of four and three), else tiles of four, and the rest
+   * one row at a time. Every row is summed in the same order whatever its tile.
+   */
+  private static void tiles(Panel panel, int block, int slot, MemorySegment src, long srcRows, long srcStride,
+      MemorySegment init, long initAt, long initStride, MemorySegment dst, long dstAt, long dstStride, int count) {
+    int k = 0;
+    boolean fp32 = panel.precision == WeightPrecision.FP32;
+    if (fp32) {
+      int sixes = count / PanelGemm.ROWS;
+      int rest = count % PanelGemm.ROWS;
+      if (sixes > 0 && (rest == 1 || rest == 2)) {
+        sixes--; // 6 + 1 = 4 + 3 and 6 + 2 = 4 + 4: tiles of at least six accumulators
+      }
+      PanelGemm.fp32Tile6(panel, block, slot, src, srcRows, srcStride, init, initAt, initStride, dst, dstAt,
+          dstStride, sixes);
+      k = sixes * PanelGemm.ROWS;
+    }
+    for (; count - k >= 4; k += 4) {
+      PanelGemv.tile4(panel, block, slot, src, srcRows + k * srcStride, srcStride, init, initAt + k * initStride,
+          initStride, dst, dstAt + k * dstStride, dstStride);
+    }
+    if (fp32 && count - k == 3) {
+      PanelGemm.fp32Tile3(panel, block, slot, src, srcRows + k * srcStride, srcStride, init,
+          initAt + k * initStride, initStride, dst, dstAt + k * dstStride, dstStride);
+      k += 3;
+    }
+    for (; k < count; k++) {
+      PanelGemv.run(panel, 2, block, slot, src, srcRows + k * srcStride, init, initAt + k * initStride, dst,
+          dstAt + k * dstStride);
+    }
+  }
+
+  // The updates of one stream: the stages of VectorCellKernel's LSTM and GRU updates, each over a whole row.
+
+  /** One stream's LSTM update from its gate row at {@code at}: c in place, then h in place. */
+  private void lstmRow(MemorySegment g, long at, MemorySegment c, long cAt, MemorySegment h, long hAt) {
+    long slot = hidden * F;
+    int vectors = hidden / L;
+    VectorMath.activate(g, at, 3 * vectors, hasClip, clip, scaleIn[0], scaleOut[0], offset[0]);
+    VectorMath.activate(g, at + 3 * slot, vectors, hasClip, clip, scaleIn[1], scaleOut[1], offset[1]);
+    for (int v = 0; v < vectors; v++) {
+      long vAt = v * VB;
+      FloatVector i = FloatVector.fromMemorySegment(FLOATS, g, at + vAt, ORDER);
+      FloatVector f = FloatVector.fromMemorySegment(FLOATS, g, at + 2 * slot + vAt, ORDER);
+      FloatVector candidate = FloatVector.fromMemorySegment(FLOATS, g, at + 3 * slot + vAt, ORDER);
+      FloatVector cPrev = FloatVector.fromMemorySegment(FLOATS, c, cAt + vAt, ORDER);
+      FloatVector cNew = f.mul(cPrev).add(i.mul(candidate));
+      cNew.intoMemorySegment(c, cAt + vAt, ORDER);
+      cNew.intoMemorySegment(g, at + 3 * slot + vAt, ORDER);
+    }
+    VectorMath.activate(g, at + 3 * slot, vectors, false, Float.NaN, scaleIn[2], scaleOut[2], offset[2]);
+    for (int v = 0; v < vectors; v++) {
+      long vAt = v * VB;
+      FloatVector.fromMemorySegment(FLOATS, g, at + slot + vAt, ORDER)
+          .mul(FloatVector.fromMemorySegment(FLOATS, g, at + 3 * slot + vAt, ORDER))
+          .intoMemorySegment(h, hAt + vAt, ORDER);
+    }
+  }
+
+  /** One stream's linear_before_reset GRU update from its gate row at {@code at}: h in place. */
+  private void gruRow(MemorySegment g, long at, MemorySegment h, long hAt) {
+    long slot = hidden * F;
+    int vectors = hidden / L;
+    VectorMath.activate(g, at, 2 * vectors, hasClip, clip, scaleIn[0], scaleOut[0], offset[0]);
+    for (int v = 0; v < vectors; v++) {
+      long vAt = v * VB;
+      long candidateAt = at + 3 * slot + vAt;
+      FloatVector.fromMemorySegment(FLOATS, g, at + slot + vAt, ORDER)
+          .fma(FloatVector.fromMemorySegment(FLOATS, g, at + 2 * slot + vAt, ORDER),
+              FloatVector.fromMemorySegment(FLOATS, g, candidateAt, ORDER))
+          .intoMemorySegment(g, candidateAt, ORDER);
+    }
+    VectorMath.activate(g, at + 3 * slot, vectors, hasClip, clip, scaleIn[1], scaleOut[1], offset[1]);
+    for (int v = 0; v < vectors; v++) {
+      long vAt = v * VB;
+      FloatVector z = FloatVector.fromMemorySegment(FLOATS, g, at + vAt, ORDER);
+      FloatVector candidate = FloatVector.fromMemorySegment(FLOATS, g, at + 3 * slot + vAt, ORDER);
+      FloatVector hPrev = FloatVector.fromMemorySegment(FLOATS, h, hAt + vAt, ORDER);
+      z.neg().add(1f).mul(candidate).add(z.mul(hPrev)).intoMemorySegment(h, hAt + vAt, ORDER);
+    }
+  }
+}
