@@ -73,20 +73,25 @@ public final class SequenceRunner {
         MemorySegment.copy(vectors, 0, x, JAVA_FLOAT, 0, rows * plan.inputSize());
       }
       int r = 0;
+      float[] lastLayerOutput = null;
       for (Layer layer : plan.layers()) {
         MemorySegment y = OffHeap.floats(arena, (long) rows * layer.outputSize());
         if (layer instanceof RecurrentLayer rec) {
           runRecurrent(rec, x, y, steps, batch, lengths, initialHidden == null ? null : initialHidden[r],
               initialCell == null ? null : initialCell[r], arena, finalHidden, finalCell, r, projectionBytes);
           layerOutputs[r] = OffHeap.toArray(y, 0, rows * layer.outputSize());
+          lastLayerOutput = layerOutputs[r];
           r++;
         } else {
           ((DenseLayer) layer).apply(x, 0, y, 0, rows);
           zeroPastLengths(y, layer.outputSize(), steps, batch, lengths);
+          lastLayerOutput = null;
         }
         x = y;
       }
-      float[] output = OffHeap.toArray(x, 0, rows * plan.outputSize());
+      // A model ending in a recurrent layer shares its output array with that layer's (SequenceResult hands
+      // out its arrays read-only) instead of copying [T, N, D*H] floats again.
+      float[] output = lastLayerOutput != null ? lastLayerOutput : OffHeap.toArray(x, 0, rows * plan.outputSize());
       return new Result(output, layerOutputs, finalHidden, finalCell);
     }
   }

@@ -156,10 +156,10 @@ final class BatchedStep {
       for (int p = 0; p < SLOTS; p++) {
         long slotAt = ((long) p * hidden + (long) b * B) * F;
         if (projected) {
-          tiles(r, b, p, h, hRows, stateRowBytes, in, inRows + slotAt, inRowBytes, g, slotAt, rowBytes(), count);
+          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, in, inRows + slotAt, inRowBytes, g, slotAt, rowBytes(), count);
         } else {
-          tiles(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, slotAt, rowBytes(), count);
-          tiles(r, b, p, h, hRows, stateRowBytes, g, slotAt, rowBytes(), g, slotAt, rowBytes(), count);
+          PanelGemm.rows(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, slotAt, rowBytes(), count);
+          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, g, slotAt, rowBytes(), g, slotAt, rowBytes(), count);
         }
       }
     }
@@ -210,56 +210,22 @@ final class BatchedStep {
       for (int p = 0; p < 2; p++) {
         long slotAt = (long) p * hidden * F + unitAt;
         if (projected) {
-          tiles(r, b, p, h, hRows, stateRowBytes, in, inRows + slotAt, inRowBytes, g, slotAt, rowBytes, count);
+          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, in, inRows + slotAt, inRowBytes, g, slotAt, rowBytes, count);
         } else {
-          tiles(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, slotAt, rowBytes, count);
-          tiles(r, b, p, h, hRows, stateRowBytes, g, slotAt, rowBytes, g, slotAt, rowBytes, count);
+          PanelGemm.rows(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, slotAt, rowBytes, count);
+          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, g, slotAt, rowBytes, g, slotAt, rowBytes, count);
         }
       }
       if (!projected) {
-        tiles(w, b, 2, in, inRows, inRowBytes, bias, biasOffset(b, 2), 0, g, inputSlot + unitAt, rowBytes, count);
+        PanelGemm.rows(w, b, 2, in, inRows, inRowBytes, bias, biasOffset(b, 2), 0, g, inputSlot + unitAt, rowBytes, count);
       }
-      tiles(r, b, 2, h, hRows, stateRowBytes, bias, biasOffset(b, 3), 0, g, recurrentSlot + unitAt, rowBytes,
+      PanelGemm.rows(r, b, 2, h, hRows, stateRowBytes, bias, biasOffset(b, 3), 0, g, recurrentSlot + unitAt, rowBytes,
           count);
     }
   }
 
   private long biasOffset(int block, int slot) {
     return ((long) block * biasSlots + slot) * B * F;
-  }
-
-  /**
-   * {@code dst[k] = init[k] + panel[block, slot] · src[k]} for {@code count} rows k: fp32 in tiles of six
-   * (the last six and a remainder of one or two as tiles of four and three), else tiles of four, and the rest
-   * one row at a time. Every row is summed in the same order whatever its tile.
-   */
-  private static void tiles(Panel panel, int block, int slot, MemorySegment src, long srcRows, long srcStride,
-      MemorySegment init, long initAt, long initStride, MemorySegment dst, long dstAt, long dstStride, int count) {
-    int k = 0;
-    boolean fp32 = panel.precision == WeightPrecision.FP32;
-    if (fp32) {
-      int sixes = count / PanelGemm.ROWS;
-      int rest = count % PanelGemm.ROWS;
-      if (sixes > 0 && (rest == 1 || rest == 2)) {
-        sixes--; // 6 + 1 = 4 + 3 and 6 + 2 = 4 + 4: tiles of at least six accumulators
-      }
-      PanelGemm.fp32Tile6(panel, block, slot, src, srcRows, srcStride, init, initAt, initStride, dst, dstAt,
-          dstStride, sixes);
-      k = sixes * PanelGemm.ROWS;
-    }
-    for (; count - k >= 4; k += 4) {
-      PanelGemv.tile4(panel, block, slot, src, srcRows + k * srcStride, srcStride, init, initAt + k * initStride,
-          initStride, dst, dstAt + k * dstStride, dstStride);
-    }
-    if (fp32 && count - k == 3) {
-      PanelGemm.fp32Tile3(panel, block, slot, src, srcRows + k * srcStride, srcStride, init,
-          initAt + k * initStride, initStride, dst, dstAt + k * dstStride, dstStride);
-      k += 3;
-    }
-    for (; k < count; k++) {
-      PanelGemv.run(panel, 2, block, slot, src, srcRows + k * srcStride, init, initAt + k * initStride, dst,
-          dstAt + k * dstStride);
-    }
   }
 
   // The updates of one stream: the stages of VectorCellKernel's LSTM and GRU updates, each over a whole row.

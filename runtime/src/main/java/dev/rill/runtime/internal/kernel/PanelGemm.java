@@ -17,7 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Each row is summed column by column in exactly the order of {@link PanelGemv}'s one-row loops, so a row's
  * result is bitwise the same whichever tile computes it. Vector code stays inline in these methods (see
- * {@link VectorShapes}). fp32 only: bf16 and int8 panels use {@link PanelGemv#tile4}.
+ * {@link VectorShapes}). Tiles are fp32; {@link #rows} also takes bf16 and int8 panels (tiles of four from
+ * {@link PanelGemv#tile4}).
  */
 final class PanelGemm {
 
@@ -141,5 +142,39 @@ final class PanelGemm {
     a11.intoMemorySegment(dst, dstOffset + 1 * dstStride + 1L * VB, ORDER);
     a20.intoMemorySegment(dst, dstOffset + 2 * dstStride + 0L * VB, ORDER);
     a21.intoMemorySegment(dst, dstOffset + 2 * dstStride + 1L * VB, ORDER);
+  }
+
+  /**
+   * {@code dst[k] = init[k] + panel[block, slot] · src[k]} for {@code count} rows k: fp32 in tiles of six
+   * (the last six and a remainder of one or two as tiles of four and three), else tiles of four, and the rest
+   * one row at a time. Every row is summed in the same order whatever its tile.
+   */
+  static void rows(Panel panel, int block, int slot, MemorySegment src, long srcRows, long srcStride,
+      MemorySegment init, long initAt, long initStride, MemorySegment dst, long dstAt, long dstStride, int count) {
+    int k = 0;
+    boolean fp32 = panel.precision == WeightPrecision.FP32;
+    if (fp32) {
+      int sixes = count / ROWS;
+      int rest = count % ROWS;
+      if (sixes > 0 && (rest == 1 || rest == 2)) {
+        sixes--; // 6 + 1 = 4 + 3 and 6 + 2 = 4 + 4: tiles of at least six accumulators
+      }
+      fp32Tile6(panel, block, slot, src, srcRows, srcStride, init, initAt, initStride, dst, dstAt,
+          dstStride, sixes);
+      k = sixes * ROWS;
+    }
+    for (; count - k >= 4; k += 4) {
+      PanelGemv.tile4(panel, block, slot, src, srcRows + k * srcStride, srcStride, init, initAt + k * initStride,
+          initStride, dst, dstAt + k * dstStride, dstStride);
+    }
+    if (fp32 && count - k == 3) {
+      fp32Tile3(panel, block, slot, src, srcRows + k * srcStride, srcStride, init,
+          initAt + k * initStride, initStride, dst, dstAt + k * dstStride, dstStride);
+      k += 3;
+    }
+    for (; k < count; k++) {
+      PanelGemv.run(panel, 2, block, slot, src, srcRows + k * srcStride, init, initAt + k * initStride, dst,
+          dstAt + k * dstStride);
+    }
   }
 }

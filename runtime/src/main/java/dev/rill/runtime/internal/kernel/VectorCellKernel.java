@@ -63,7 +63,7 @@ final class VectorCellKernel implements CellKernel {
    * (bf16 and int8 run a tile of four and two single streams).
    */
   private static final int STREAM_GROUP = PanelGemm.ROWS;
-  /** Input rows per chunk of {@link #projectSixRows}: eight six-row tiles. */
+  /** Input rows per chunk of {@link #projectInputs}: eight six-row tiles. */
   private static final int PROJECT_CHUNK = 8 * PanelGemm.ROWS;
   /** Block scratch of a group of streams. */
   private static final long GROUP_SCRATCH = STREAM_GROUP * GATE_SCRATCH;
@@ -606,69 +606,27 @@ final class VectorCellKernel implements CellKernel {
 
   @Override
   public void projectInputs(MemorySegment x, long xOffset, int rows, MemorySegment proj, long projOffset) {
+    // Rows go in chunks of PROJECT_CHUNK, slot by slot of each block within a chunk, so a slot's few KiB of W
+    // and the chunk's inputs stay in L1/L2 while every tile of the chunk reuses them.
     long xRowBytes = (long) inputSize * F;
     long projRowBytes = (long) gates * hidden * F;
-    int row = w.precision == WeightPrecision.FP32 ? projectSixRows(x, xOffset, rows, proj, projOffset) : 0;
-    for (; row + 4 <= rows; row += 4) {
-      for (int b = 0; b < blocks; b++) {
-        int valid = Math.min(B, hidden - b * B);
-        for (int p = 0; p < gates; p++) {
-          long at = projOffset + row * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F;
-          if (valid == B) {
-            PanelGemv.tile4(w, b, p, x, xOffset + row * xRowBytes, xRowBytes, bias, biasOffset(b, p), 0, proj, at,
-                projRowBytes);
-          } else {
-            for (int k = 0; k < 4; k++) {
-              projectTail(x, xOffset + (row + k) * xRowBytes, b, p, valid, proj, at + k * projRowBytes);
-            }
-          }
-        }
-      }
-    }
-    for (; row < rows; row++) {
-      for (int b = 0; b < blocks; b++) {
-        int valid = Math.min(B, hidden - b * B);
-        for (int p = 0; p < gates; p++) {
-          long at = projOffset + row * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F;
-          if (valid == B) {
-            PanelGemv.run(w, 2, b, p, x, xOffset + row * xRowBytes, bias, biasOffset(b, p), proj, at);
-          } else {
-            projectTail(x, xOffset + row * xRowBytes, b, p, valid, proj, at);
-          }
-        }
-      }
-    }
-  }
-
-  /**
-   * The fp32 projections of the largest multiple of six rows, six rows per register tile
-   * ({@link PanelGemm#fp32Tile6}); returns how many rows it did. Rows go in chunks of
-   * {@link #PROJECT_CHUNK}, slot by slot of each block within a chunk, so a slot's few KiB of W and the chunk's
-   * inputs both stay in L1/L2 while every tile of the chunk reuses them. Each row is summed in the order of
-   * the four-row and one-row paths, so the tiling never changes a result.
-   */
-  private int projectSixRows(MemorySegment x, long xOffset, int rows, MemorySegment proj, long projOffset) {
-    long xRowBytes = (long) inputSize * F;
-    long projRowBytes = (long) gates * hidden * F;
-    int tiled = rows - rows % PanelGemm.ROWS;
-    for (int first = 0; first < tiled; first += PROJECT_CHUNK) {
-      int last = Math.min(tiled, first + PROJECT_CHUNK);
+    for (int first = 0; first < rows; first += PROJECT_CHUNK) {
+      int count = Math.min(PROJECT_CHUNK, rows - first);
+      long xRows = xOffset + first * xRowBytes;
       for (int b = 0; b < blocks; b++) {
         int valid = Math.min(B, hidden - b * B);
         for (int p = 0; p < gates; p++) {
           long at = projOffset + first * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F;
           if (valid == B) {
-            PanelGemm.fp32Tile6(w, b, p, x, xOffset + first * xRowBytes, xRowBytes, bias, biasOffset(b, p), 0,
-                proj, at, projRowBytes, (last - first) / PanelGemm.ROWS);
+            PanelGemm.rows(w, b, p, x, xRows, xRowBytes, bias, biasOffset(b, p), 0, proj, at, projRowBytes, count);
           } else {
-            for (int row = first; row < last; row++) {
-              projectTail(x, xOffset + row * xRowBytes, b, p, valid, proj, at + (row - first) * projRowBytes);
+            for (int k = 0; k < count; k++) {
+              projectTail(x, xRows + k * xRowBytes, b, p, valid, proj, at + k * projRowBytes);
             }
           }
         }
       }
     }
-    return tiled;
   }
 
   /** The {@code valid} rows of a slot of the partial last block, one at a time (no scratch to stage a vector). */
