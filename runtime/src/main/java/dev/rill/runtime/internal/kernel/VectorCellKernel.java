@@ -29,13 +29,15 @@ import jdk.incubator.vector.FloatVector;
  * </ul>
  * The new h is written to a separate buffer (other blocks still read the old one) and copied back at the
  * end of the step; c is updated in place. {@link #step} runs exactly the code of {@link #stepRange} over the
- * unit range [0, H), so any split across threads gives bitwise the same result.
+ * unit range [0, H), so any split across threads gives bitwise the same result. The LSTM without peepholes
+ * and the linear_before_reset GRU with sigmoid and tanh and H a multiple of the block take
+ * {@link WholeRowStep} instead, for whole steps and unit ranges alike, which computes the same sums and
+ * updates in the same order over whole rows (bitwise the same again).
  *
  * <p>A batch of n streams goes six streams at a time through each block: one register-tiled pass over the
  * block's panel serves six streams ({@link PanelGemm#fp32Tile6}; four with {@link PanelGemv#tile4} for
  * bf16 and int8), summing each stream in the same order as a single stream, so a stream's result does not
- * depend on its batch. {@link #projectInputs} is a register-tiled matrix-matrix product over six (fp32) or
- * four input rows at a time, and {@link #stepProjected} runs the
+ * depend on its batch. {@link #projectInputs} is a register-tiled matrix-matrix product ({@link PanelGemm#rows}), and {@link #stepProjected} runs the
  * same blocks with the gate slots filled from the projections instead of W x. When H is not a multiple of
  * the block, the last block computes whole vectors on copies of its slices of h, c and the output in the
  * scratch (no masks, nothing outside [0, H) touched); only {@code projectInputs} writes its last partial
@@ -101,8 +103,8 @@ final class VectorCellKernel implements CellKernel {
   private final boolean inputForget;
   private final boolean hasClip;
   private final float clip;
-  /** The step of more than {@link #STREAM_GROUP} streams for the cells it serves, or null. */
-  private final BatchedStep batched;
+  /** The whole-row step for the cells it serves, or null. */
+  private final WholeRowStep wholeRows;
 
   VectorCellKernel(CellSpec spec, WeightPrecision precision, Arena arena) {
     this.spec = spec;
@@ -178,8 +180,8 @@ final class VectorCellKernel implements CellKernel {
     this.inputForget = spec.inputForget();
     this.hasClip = spec.hasClip();
     this.clip = spec.clip();
-    this.batched = BatchedStep.serves(spec, vectorActivations)
-        ? new BatchedStep(kind, inputSize, hidden, w, r, bias, biasSlots, hasClip, clip,
+    this.wholeRows = WholeRowStep.serves(spec, vectorActivations)
+        ? new WholeRowStep(kind, inputSize, hidden, w, r, bias, biasSlots, hasClip, clip,
             new float[] {scaleInF, scaleInG, scaleInH}, new float[] {scaleOutF, scaleOutG, scaleOutH},
             new float[] {offsetF, offsetG, offsetH}, arena)
         : null;
@@ -194,9 +196,9 @@ final class VectorCellKernel implements CellKernel {
 
   @Override
   public long scratchBytes(int n) {
-    // Block scratches, then the new h [n, H] and the shared r * h [n, H]; or the batched step's.
+    // Block scratches, then the new h [n, H] and the shared r * h [n, H]; or the whole-row step's.
     long blockwise = blockScratchBytes(n, blocks) + 2L * n * hidden * F;
-    return batched == null ? blockwise : Math.max(blockwise, batched.scratchBytes(n));
+    return wholeRows == null ? blockwise : Math.max(blockwise, wholeRows.scratchBytes(n, hidden));
   }
 
   @Override
@@ -211,7 +213,8 @@ final class VectorCellKernel implements CellKernel {
 
   @Override
   public long rangeScratchBytes(int n, int units) {
-    return blockScratchBytes(n, (units + B - 1) / B);
+    long blockwise = blockScratchBytes(n, (units + B - 1) / B);
+    return wholeRows == null ? blockwise : Math.max(blockwise, wholeRows.scratchBytes(n, units));
   }
 
   /**
@@ -229,8 +232,8 @@ final class VectorCellKernel implements CellKernel {
   @Override
   public void step(MemorySegment x, long xOffset, MemorySegment h, long hOffset, MemorySegment c, long cOffset,
       int n, MemorySegment scratch) {
-    if (batched != null) {
-      batched.step(false, x, xOffset, h, hOffset, c, cOffset, n, scratch);
+    if (wholeRows != null) {
+      wholeRows.step(false, x, xOffset, h, hOffset, h, hOffset, c, cOffset, n, 0, hidden, scratch);
       return;
     }
     long hNext = blockScratchBytes(n, blocks);
@@ -246,6 +249,12 @@ final class VectorCellKernel implements CellKernel {
   public void stepRange(int phase, MemorySegment x, long xOffset, MemorySegment h, long hOffset,
       MemorySegment hNext, long hNextOffset, MemorySegment c, long cOffset, int n, int unitFrom, int unitTo,
       MemorySegment shared, MemorySegment scratch) {
+    if (wholeRows != null) {
+      if (unitFrom < unitTo) {
+        wholeRows.step(false, x, xOffset, h, hOffset, hNext, hNextOffset, c, cOffset, n, unitFrom, unitTo, scratch);
+      }
+      return;
+    }
     range(phase, false, x, xOffset, h, hOffset, hNext, hNextOffset, c, cOffset, n, unitFrom, unitTo, shared, 0,
         scratch);
   }
@@ -253,8 +262,8 @@ final class VectorCellKernel implements CellKernel {
   @Override
   public void stepProjected(MemorySegment proj, long projOffset, MemorySegment h, long hOffset, MemorySegment c,
       long cOffset, int n, MemorySegment scratch) {
-    if (batched != null) {
-      batched.step(true, proj, projOffset, h, hOffset, c, cOffset, n, scratch);
+    if (wholeRows != null) {
+      wholeRows.step(true, proj, projOffset, h, hOffset, h, hOffset, c, cOffset, n, 0, hidden, scratch);
       return;
     }
     long hNext = blockScratchBytes(n, blocks);

@@ -154,7 +154,7 @@ class KernelComparisonTest {
   }
 
   /**
-   * The cells {@link BatchedStep} serves (LSTM, linear_before_reset GRU, with and without clip; H a multiple of
+   * The cells {@link WholeRowStep} serves (LSTM, linear_before_reset GRU, with and without clip; H a multiple of
    * the block) for batches that take each of its paths: one or two streams (stream by stream), three to six
    * (slot by slot in tiles), more than six, and more than one chunk of 48.
    */

@@ -28,9 +28,9 @@ class StepRangeTest {
   private static final int X = 5;
 
   /**
-   * Each cell with H = 13 for 3 streams (a partial block) and with H = 64 for 1 and 8 streams, where a whole
-   * step of the vector LSTM and linear_before_reset GRU takes {@link BatchedStep} while ranges take the
-   * block-by-block path, and both must agree bitwise.
+   * Each cell with H = 13 for 3 streams (a partial block) and with H = 64 for 1 and 8 streams, where the
+   * vector LSTM and linear_before_reset GRU take {@link WholeRowStep} for whole steps and ranges alike (one
+   * stream at a time, and in tiles of streams).
    */
   static Stream<Arguments> cells() {
     return Stream.of(new int[] {13, 3}, new int[] {64, 1}, new int[] {64, 8})

@@ -7,22 +7,27 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The step of {@link VectorCellKernel} for a batch of more than six streams (a {@code StreamBatch}, a batch of
- * sequences), in two passes over a chunk of up to {@link #CHUNK} streams: first every gate pre-activation of
- * the chunk, as register-tiled matrix products (six streams per tile) into a [streams, 4, H] gate buffer,
- * then each stream's nonlinearities and state update over whole rows of H units. The rows are long runs of
- * independent vectors, so the update's chains of dependent arithmetic overlap in the out-of-order window, and
- * the products start straight from the projections of a sequence, without staging them in a block scratch.
- * Since every block's products of a chunk finish before its updates, the new state is written in place.
+ * The whole step of {@link VectorCellKernel} (any number of streams; not its unit ranges, which threads use) for
+ * the cells most models have, in two passes over a chunk of up to {@link #CHUNK} streams: first every gate
+ * pre-activation of the chunk into a [streams, 4, H] gate buffer, then each stream's nonlinearities and state
+ * update over whole rows of H units. The rows are long runs of independent vectors, so the update's chains of
+ * dependent arithmetic overlap in the out-of-order window (updating block by block cost about sixty small
+ * calls per step), and the products start straight from the projections of a sequence. Since every block's
+ * products of a chunk finish before its updates, the new state is written in place.
+ *
+ * <p>The products: one or two streams go stream by stream, all gates of a block in one pass (six or eight
+ * accumulator chains); three or more go slot by slot in register tiles of six streams ({@link PanelGemm#rows}),
+ * so a batch reads each weight once per six streams.
  *
  * <p>Used for the LSTM without peepholes or input_forget and the linear_before_reset GRU, with sigmoid and tanh
  * activations and H a multiple of {@link VectorShapes#BLOCK}; other cells keep the block-by-block path. Each
  * stream's sums and updates are the same operations in the same order as on that path ({@link PanelGemm}'s
- * tiles sum a row like {@link PanelGemv}), so a stream's result does not depend on its batch.
+ * tiles sum a row like {@link PanelGemv}), so a stream's result depends neither on its batch nor on the thread
+ * count.
  *
  * <p>Gate buffer slots: LSTM i, o, f, c; GRU z, r, then {@code R_h h + Rb_h} and {@code W_h x + Wb_h}.
  */
-final class BatchedStep {
+final class WholeRowStep {
 
   /** Streams per chunk: eight six-stream tiles reuse each block's weights while they are in L1. */
   static final int CHUNK = 8 * PanelGemm.ROWS;
@@ -59,7 +64,7 @@ final class BatchedStep {
    * @param bias per block, {@code biasSlots} slots of B floats in the panel order (Wb + Rb), then Rb_h (GRU)
    * @param scaleIn, scaleOut, offset the vector forms of activations f, g and h (see {@link VectorMath})
    */
-  BatchedStep(CellKind kind, int inputSize, int hidden, Panel w, Panel r, MemorySegment bias, int biasSlots,
+  WholeRowStep(CellKind kind, int inputSize, int hidden, Panel w, Panel r, MemorySegment bias, int biasSlots,
       boolean hasClip, float clip, float[] scaleIn, float[] scaleOut, float[] offset, Arena arena) {
     this.lstm = kind == CellKind.LSTM;
     this.inputSize = inputSize;
@@ -91,93 +96,113 @@ final class BatchedStep {
     return cell && vectorActivations && spec.hiddenSize() % B == 0;
   }
 
-  /** Bytes of scratch for {@code n} streams: the gate buffer of one chunk. */
-  long scratchBytes(int n) {
-    return (long) Math.min(n, CHUNK) * rowBytes();
-  }
-
-  private long rowBytes() {
-    return SLOTS * hidden * F;
+  /** Bytes of scratch for {@code n} streams and a range of {@code units} units: one chunk's gate buffer. */
+  long scratchBytes(int n, int units) {
+    return (long) Math.min(n, CHUNK) * SLOTS * units * F;
   }
 
   /**
-   * Advances {@code n} streams: {@code in} is x [n, X], or with {@code projected} the projections [n, G*H] of
-   * {@link CellKernel#projectInputs}; h [n, H] and (LSTM) c [n, H] are updated in place.
+   * Advances {@code n} streams over the units [{@code from}, {@code to}) (block boundaries; [0, H) for a
+   * whole step): {@code in} is x [n, X], or with {@code projected} the projections [n, G*H] of
+   * {@link CellKernel#projectInputs}; reads h [n, H], writes the new h of the range into {@code hOut} [n, H]
+   * (which may be h itself for a whole step, since every product of a chunk precedes its updates) and
+   * updates (LSTM) c [n, H] in place.
    */
-  void step(boolean projected, MemorySegment in, long inOffset, MemorySegment h, long hOffset, MemorySegment c,
-      long cOffset, int n, MemorySegment scratch) {
+  void step(boolean projected, MemorySegment in, long inOffset, MemorySegment h, long hOffset,
+      MemorySegment hOut, long hOutOffset, MemorySegment c, long cOffset, int n, int from, int to,
+      MemorySegment scratch) {
+    int units = to - from;
     long inRowBytes = (projected ? (long) (lstm ? 4 : 3) * hidden : inputSize) * F;
     long stateRowBytes = hidden * F;
-    long rowBytes = rowBytes();
+    long rowBytes = SLOTS * units * F;
+    long range = from * F;
     for (int s0 = 0; s0 < n; s0 += CHUNK) {
       int count = Math.min(CHUNK, n - s0);
       long inRows = inOffset + s0 * inRowBytes;
       long hRows = hOffset + s0 * stateRowBytes;
+      long outRows = hOutOffset + s0 * stateRowBytes + range;
       if (lstm) {
-        lstmGates(projected, in, inRows, inRowBytes, h, hRows, count, scratch);
+        lstmGates(projected, in, inRows, inRowBytes, h, hRows, count, from, units, scratch);
+        long cRows = cOffset + s0 * stateRowBytes + range;
         for (int k = 0; k < count; k++) {
           long state = k * stateRowBytes;
-          lstmRow(scratch, k * rowBytes, c, cOffset + s0 * stateRowBytes + state, h, hRows + state);
+          lstmRow(scratch, k * rowBytes, units, c, cRows + state, hOut, outRows + state);
         }
       } else {
-        gruGates(projected, in, inRows, inRowBytes, h, hRows, count, scratch);
+        gruGates(projected, in, inRows, inRowBytes, h, hRows, count, from, units, scratch);
         for (int k = 0; k < count; k++) {
-          gruRow(scratch, k * rowBytes, h, hRows + k * stateRowBytes);
+          long state = k * stateRowBytes;
+          gruRow(scratch, k * rowBytes, units, h, hRows + range + state, hOut, outRows + state);
         }
       }
     }
   }
 
-  /** The LSTM pre-activations of {@code count} streams: x's part first unless projected, then R h. */
+  /**
+   * The LSTM pre-activations of {@code count} streams for the units [from, from + units), into gate rows of
+   * 4 * units floats: x's part first unless projected, then R h.
+   */
   private void lstmGates(boolean projected, MemorySegment in, long inRows, long inRowBytes, MemorySegment h,
-      long hRows, int count, MemorySegment g) {
+      long hRows, int count, int from, int units, MemorySegment g) {
     long stateRowBytes = hidden * F;
-    long rowBytes = rowBytes();
+    long slotBytes = units * F;
+    long rowBytes = SLOTS * slotBytes;
+    int first = from / B;
+    int end = first + units / B;
     if (count < MIN_TILE) {
       // One stream at a time, all four gates of a block in one pass: eight accumulator chains.
-      for (int b = 0; b < blocks; b++) {
+      for (int b = first; b < end; b++) {
         long unitAt = (long) b * B * F;
+        long gUnit = (long) (b - first) * B * F;
         for (int k = 0; k < count; k++) {
-          long gAt = k * rowBytes + unitAt;
+          long gAt = k * rowBytes + gUnit;
           long hRow = hRows + k * stateRowBytes;
           if (projected) {
             PanelGemv.run(r, 8, b, 0, h, hRow, in, inRows + k * inRowBytes + unitAt, stateRowBytes, g, gAt,
-                stateRowBytes);
+                slotBytes);
           } else {
             PanelGemv.run(w, 8, b, 0, in, inRows + k * inRowBytes, bias, biasOffset(b, 0), BLOCK_SLOT, g, gAt,
-                stateRowBytes);
-            PanelGemv.run(r, 8, b, 0, h, hRow, g, gAt, stateRowBytes, g, gAt, stateRowBytes);
+                slotBytes);
+            PanelGemv.run(r, 8, b, 0, h, hRow, g, gAt, slotBytes, g, gAt, slotBytes);
           }
         }
       }
       return;
     }
-    for (int b = 0; b < blocks; b++) {
+    for (int b = first; b < end; b++) {
+      long gUnit = (long) (b - first) * B * F;
       for (int p = 0; p < SLOTS; p++) {
-        long slotAt = ((long) p * hidden + (long) b * B) * F;
+        long gAt = p * slotBytes + gUnit;
         if (projected) {
-          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, in, inRows + slotAt, inRowBytes, g, slotAt, rowBytes(), count);
+          long projAt = inRows + ((long) p * hidden + (long) b * B) * F;
+          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, in, projAt, inRowBytes, g, gAt, rowBytes, count);
         } else {
-          PanelGemm.rows(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, slotAt, rowBytes(), count);
-          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, g, slotAt, rowBytes(), g, slotAt, rowBytes(), count);
+          PanelGemm.rows(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, gAt, rowBytes, count);
+          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, g, gAt, rowBytes, g, gAt, rowBytes, count);
         }
       }
     }
   }
 
   /**
-   * The linear_before_reset GRU pre-activations of {@code count} streams: z and r from [x, h]; slot 2 gets
-   * {@code Rb_h + R_h h} and slot 3 {@code Wb_h + W_h x} (from the projection when projected).
+   * The linear_before_reset GRU pre-activations of {@code count} streams for the units [from, from + units):
+   * z and r from [x, h]; slot 2 gets {@code Rb_h + R_h h} and slot 3 {@code Wb_h + W_h x} (from the
+   * projection when projected).
    */
   private void gruGates(boolean projected, MemorySegment in, long inRows, long inRowBytes, MemorySegment h,
-      long hRows, int count, MemorySegment g) {
+      long hRows, int count, int from, int units, MemorySegment g) {
     long stateRowBytes = hidden * F;
-    long rowBytes = rowBytes();
-    long recurrentSlot = 2L * hidden * F;
-    long inputSlot = 3L * hidden * F;
+    long slotBytes = units * F;
+    long rowBytes = SLOTS * slotBytes;
+    long range = from * F;
+    long recurrentSlot = 2 * slotBytes;
+    long inputSlot = 3 * slotBytes;
+    int first = from / B;
+    int end = first + units / B;
     if (projected) {
       for (int k = 0; k < count; k++) {
-        MemorySegment.copy(in, inRows + k * inRowBytes + recurrentSlot, g, k * rowBytes + inputSlot, stateRowBytes);
+        MemorySegment.copy(in, inRows + k * inRowBytes + 2 * stateRowBytes + range, g, k * rowBytes + inputSlot,
+            slotBytes);
       }
     }
     if (count < MIN_TILE) {
@@ -185,42 +210,47 @@ final class BatchedStep {
       // z and r's input parts and Rb_h staged in slots 0 to 2.
       if (projected) {
         for (int k = 0; k < count; k++) {
-          MemorySegment.copy(in, inRows + k * inRowBytes, g, k * rowBytes, 2 * stateRowBytes);
-          MemorySegment.copy(recurrentBias, 0, g, k * rowBytes + recurrentSlot, stateRowBytes);
+          long inRow = inRows + k * inRowBytes + range;
+          MemorySegment.copy(in, inRow, g, k * rowBytes, slotBytes);
+          MemorySegment.copy(in, inRow + stateRowBytes, g, k * rowBytes + slotBytes, slotBytes);
+          MemorySegment.copy(recurrentBias, range, g, k * rowBytes + recurrentSlot, slotBytes);
         }
       }
-      for (int b = 0; b < blocks; b++) {
-        long unitAt = (long) b * B * F;
+      for (int b = first; b < end; b++) {
+        long gUnit = (long) (b - first) * B * F;
         for (int k = 0; k < count; k++) {
-          long gAt = k * rowBytes + unitAt;
+          long gAt = k * rowBytes + gUnit;
           if (!projected) {
             PanelGemv.run(w, 6, b, 0, in, inRows + k * inRowBytes, bias, biasOffset(b, 0), BLOCK_SLOT, g, gAt,
-                stateRowBytes);
+                slotBytes);
             // The h gate's input part moves to slot 3, Rb_h takes its place.
             MemorySegment.copy(g, gAt + recurrentSlot, g, gAt + inputSlot, BLOCK_SLOT);
             MemorySegment.copy(bias, biasOffset(b, 3), g, gAt + recurrentSlot, BLOCK_SLOT);
           }
-          PanelGemv.run(r, 6, b, 0, h, hRows + k * stateRowBytes, g, gAt, stateRowBytes, g, gAt, stateRowBytes);
+          PanelGemv.run(r, 6, b, 0, h, hRows + k * stateRowBytes, g, gAt, slotBytes, g, gAt, slotBytes);
         }
       }
       return;
     }
-    for (int b = 0; b < blocks; b++) {
+    for (int b = first; b < end; b++) {
       long unitAt = (long) b * B * F;
+      long gUnit = (long) (b - first) * B * F;
       for (int p = 0; p < 2; p++) {
-        long slotAt = (long) p * hidden * F + unitAt;
+        long gAt = p * slotBytes + gUnit;
         if (projected) {
-          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, in, inRows + slotAt, inRowBytes, g, slotAt, rowBytes, count);
+          long projAt = inRows + (long) p * stateRowBytes + unitAt;
+          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, in, projAt, inRowBytes, g, gAt, rowBytes, count);
         } else {
-          PanelGemm.rows(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, slotAt, rowBytes, count);
-          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, g, slotAt, rowBytes, g, slotAt, rowBytes, count);
+          PanelGemm.rows(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, gAt, rowBytes, count);
+          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, g, gAt, rowBytes, g, gAt, rowBytes, count);
         }
       }
       if (!projected) {
-        PanelGemm.rows(w, b, 2, in, inRows, inRowBytes, bias, biasOffset(b, 2), 0, g, inputSlot + unitAt, rowBytes, count);
+        PanelGemm.rows(w, b, 2, in, inRows, inRowBytes, bias, biasOffset(b, 2), 0, g, inputSlot + gUnit, rowBytes,
+            count);
       }
-      PanelGemm.rows(r, b, 2, h, hRows, stateRowBytes, bias, biasOffset(b, 3), 0, g, recurrentSlot + unitAt, rowBytes,
-          count);
+      PanelGemm.rows(r, b, 2, h, hRows, stateRowBytes, bias, biasOffset(b, 3), 0, g, recurrentSlot + gUnit,
+          rowBytes, count);
     }
   }
 
@@ -230,10 +260,11 @@ final class BatchedStep {
 
   // The updates of one stream: the stages of VectorCellKernel's LSTM and GRU updates, each over a whole row.
 
-  /** One stream's LSTM update from its gate row at {@code at}: c in place, then h in place. */
-  private void lstmRow(MemorySegment g, long at, MemorySegment c, long cAt, MemorySegment h, long hAt) {
-    long slot = hidden * F;
-    int vectors = hidden / L;
+  /** One stream's LSTM update from its gate row at {@code at} ({@code units} per slot): c in place, h to hOut. */
+  private void lstmRow(MemorySegment g, long at, int units, MemorySegment c, long cAt, MemorySegment hOut,
+      long outAt) {
+    long slot = units * F;
+    int vectors = units / L;
     VectorMath.activate(g, at, 3 * vectors, hasClip, clip, scaleIn[0], scaleOut[0], offset[0]);
     VectorMath.activate(g, at + 3 * slot, vectors, hasClip, clip, scaleIn[1], scaleOut[1], offset[1]);
     for (int v = 0; v < vectors; v++) {
@@ -251,14 +282,18 @@ final class BatchedStep {
       long vAt = v * VB;
       FloatVector.fromMemorySegment(FLOATS, g, at + slot + vAt, ORDER)
           .mul(FloatVector.fromMemorySegment(FLOATS, g, at + 3 * slot + vAt, ORDER))
-          .intoMemorySegment(h, hAt + vAt, ORDER);
+          .intoMemorySegment(hOut, outAt + vAt, ORDER);
     }
   }
 
-  /** One stream's linear_before_reset GRU update from its gate row at {@code at}: h in place. */
-  private void gruRow(MemorySegment g, long at, MemorySegment h, long hAt) {
-    long slot = hidden * F;
-    int vectors = hidden / L;
+  /**
+   * One stream's linear_before_reset GRU update from its gate row at {@code at} ({@code units} per slot):
+   * reads h at {@code hAt}, writes the new h to hOut.
+   */
+  private void gruRow(MemorySegment g, long at, int units, MemorySegment h, long hAt, MemorySegment hOut,
+      long outAt) {
+    long slot = units * F;
+    int vectors = units / L;
     VectorMath.activate(g, at, 2 * vectors, hasClip, clip, scaleIn[0], scaleOut[0], offset[0]);
     for (int v = 0; v < vectors; v++) {
       long vAt = v * VB;
@@ -274,7 +309,7 @@ final class BatchedStep {
       FloatVector z = FloatVector.fromMemorySegment(FLOATS, g, at + vAt, ORDER);
       FloatVector candidate = FloatVector.fromMemorySegment(FLOATS, g, at + 3 * slot + vAt, ORDER);
       FloatVector hPrev = FloatVector.fromMemorySegment(FLOATS, h, hAt + vAt, ORDER);
-      z.neg().add(1f).mul(candidate).add(z.mul(hPrev)).intoMemorySegment(h, hAt + vAt, ORDER);
+      z.neg().add(1f).mul(candidate).add(z.mul(hPrev)).intoMemorySegment(hOut, outAt + vAt, ORDER);
     }
   }
 }
