@@ -4,13 +4,16 @@
     python3 bench/issue3_report.py bench/target/issue3.json [more.json ...]
 
 Reads KernelStepBenchmark, KernelStepPrecisionBenchmark, ReadBandwidthBenchmark, RillVsOrtStreamingBenchmark
-(ortTypical, ortPinned) and RillVsOrtLargeThreadsBenchmark; every score is an average time in us/op. Each ratio
-divides two scores of the same run; a missing score prints as '-'. Targets (issue 3, this machine):
+(ortTypical, ortPinned) and RillVsOrtLargeThreadsBenchmark. Every score is the median of a benchmark's
+measurement iterations (each an average time in us/op), as in issue 3's own figures: on a shared machine a
+burst of load inflates one or two iterations, which moves a mean but not a median. Each ratio divides two
+scores of the same run; a missing score prints as '-'. Targets (issue 3, this machine):
   S: Rill >= 8x typical ORT and >= 3x pinned ORT; M: >= 3x typical and >= 1.5x pinned;
   fp32 S and M: step time within 85% of the weight-streaming floor (floor / step >= 0.85);
   L, bf16 or int8, 2 threads: Rill at most half of ORT's 2-thread pinned time (ORT / Rill >= 2).
 """
 import json
+import statistics
 import sys
 
 CELLS = ["LSTM", "GRU"]
@@ -21,7 +24,7 @@ FLOOR_TARGET = 0.85
 
 
 def load(paths):
-    """Maps (class, method, sorted params) to the score in us/op."""
+    """Maps (class, method, sorted params) to the median iteration score in us/op."""
     scores = {}
     for path in paths:
         with open(path) as f:
@@ -32,7 +35,8 @@ def load(paths):
                 if metric["scoreUnit"] != "us/op":
                     sys.exit(f"{result['benchmark']}: expected us/op, got {metric['scoreUnit']} (use -bm avgt -tu us)")
                 key = (cls, method, tuple(sorted(result.get("params", {}).items())))
-                scores[key] = metric["score"]
+                iterations = [value for fork in metric.get("rawData", []) for value in fork]
+                scores[key] = statistics.median(iterations) if iterations else metric["score"]
     return scores
 
 

@@ -74,12 +74,19 @@ public final class SequenceRunner {
       }
       int r = 0;
       float[] lastLayerOutput = null;
-      for (Layer layer : plan.layers()) {
-        MemorySegment y = OffHeap.floats(arena, (long) rows * layer.outputSize());
+      List<Layer> layers = plan.layers();
+      for (int i = 0; i < layers.size(); i++) {
+        Layer layer = layers.get(i);
+        // The last layer, when recurrent, writes straight into the result's array (the kernels only read
+        // their input x, never y); other outputs are the next layer's input and stay off-heap.
+        float[] result = layer instanceof RecurrentLayer && i == layers.size() - 1
+            ? new float[rows * layer.outputSize()] : null;
+        MemorySegment y = result != null ? MemorySegment.ofArray(result)
+            : OffHeap.floats(arena, (long) rows * layer.outputSize());
         if (layer instanceof RecurrentLayer rec) {
           runRecurrent(rec, x, y, steps, batch, lengths, initialHidden == null ? null : initialHidden[r],
               initialCell == null ? null : initialCell[r], arena, finalHidden, finalCell, r, projectionBytes);
-          layerOutputs[r] = OffHeap.toArray(y, 0, rows * layer.outputSize());
+          layerOutputs[r] = result != null ? result : OffHeap.toArray(y, 0, rows * layer.outputSize());
           lastLayerOutput = layerOutputs[r];
           r++;
         } else {
