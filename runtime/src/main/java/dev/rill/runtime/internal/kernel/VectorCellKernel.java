@@ -232,17 +232,7 @@ final class VectorCellKernel implements CellKernel {
   @Override
   public void step(MemorySegment x, long xOffset, MemorySegment h, long hOffset, MemorySegment c, long cOffset,
       int n, MemorySegment scratch) {
-    if (wholeRows != null) {
-      wholeRows.step(false, x, xOffset, h, hOffset, h, hOffset, c, cOffset, n, 0, hidden, scratch);
-      return;
-    }
-    long hNext = blockScratchBytes(n, blocks);
-    long shared = hNext + (long) n * hidden * F;
-    for (int phase = 0; phase < rangePhases(); phase++) {
-      range(phase, false, x, xOffset, h, hOffset, scratch, hNext, c, cOffset, n, 0, hidden, scratch, shared,
-          scratch);
-    }
-    MemorySegment.copy(scratch, hNext, h, hOffset, (long) n * hidden * F);
+    wholeStep(false, x, xOffset, h, hOffset, c, cOffset, n, scratch);
   }
 
   @Override
@@ -262,14 +252,20 @@ final class VectorCellKernel implements CellKernel {
   @Override
   public void stepProjected(MemorySegment proj, long projOffset, MemorySegment h, long hOffset, MemorySegment c,
       long cOffset, int n, MemorySegment scratch) {
+    wholeStep(true, proj, projOffset, h, hOffset, c, cOffset, n, scratch);
+  }
+
+  /** A whole step from x or, with {@code projected}, from the projections: every phase over [0, H). */
+  private void wholeStep(boolean projected, MemorySegment in, long inOffset, MemorySegment h, long hOffset,
+      MemorySegment c, long cOffset, int n, MemorySegment scratch) {
     if (wholeRows != null) {
-      wholeRows.step(true, proj, projOffset, h, hOffset, h, hOffset, c, cOffset, n, 0, hidden, scratch);
+      wholeRows.step(projected, in, inOffset, h, hOffset, h, hOffset, c, cOffset, n, 0, hidden, scratch);
       return;
     }
     long hNext = blockScratchBytes(n, blocks);
     long shared = hNext + (long) n * hidden * F;
     for (int phase = 0; phase < rangePhases(); phase++) {
-      range(phase, true, proj, projOffset, h, hOffset, scratch, hNext, c, cOffset, n, 0, hidden, scratch, shared,
+      range(phase, projected, in, inOffset, h, hOffset, scratch, hNext, c, cOffset, n, 0, hidden, scratch, shared,
           scratch);
     }
     MemorySegment.copy(scratch, hNext, h, hOffset, (long) n * hidden * F);

@@ -7,13 +7,14 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The whole step of {@link VectorCellKernel} (any number of streams; not its unit ranges, which threads use) for
- * the cells most models have, in two passes over a chunk of up to {@link #CHUNK} streams: first every gate
- * pre-activation of the chunk into a [streams, 4, H] gate buffer, then each stream's nonlinearities and state
- * update over whole rows of H units. The rows are long runs of independent vectors, so the update's chains of
- * dependent arithmetic overlap in the out-of-order window (updating block by block cost about sixty small
- * calls per step), and the products start straight from the projections of a sequence. Since every block's
- * products of a chunk finish before its updates, the new state is written in place.
+ * The step of {@link VectorCellKernel}, whole or over a range of units (a thread's share), for any number of
+ * streams of the cells most models have, in two passes over a chunk of up to {@link #CHUNK} streams: first
+ * every gate pre-activation of the chunk into a [streams, 4, H] gate buffer, then each stream's
+ * nonlinearities and state update over whole rows of the units. The rows are long runs of independent
+ * vectors, so the update's chains of dependent arithmetic overlap in the out-of-order window (updating block
+ * by block cost about sixty small calls per step), and the products start straight from the projections of a
+ * sequence. Since every block's products of a chunk finish before its updates, a whole step writes the new
+ * state in place.
  *
  * <p>The products: one or two streams go stream by stream, all gates of a block in one pass (six or eight
  * accumulator chains); three or more go slot by slot in register tiles of six streams ({@link PanelGemm#rows}),
