@@ -19,10 +19,11 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * {@link KernelStepBenchmark}'s step at workload L (X = 512, H = 1024), 1 thread, with fp32, bf16 or int8
- * weights: at L the fp32 weights (24 MiB for LSTM) outgrow the usable L3, so the step is bound by memory and the
- * smaller weights should pay off in proportion to their bytes. See {@link RillVsOrtLargeThreadsBenchmark} for the
- * same precisions with 2 threads against ONNX Runtime.
+ * {@link KernelStepBenchmark}'s step (batch 1, 1 thread, vector kernels) with bf16 or int8 weights, at S, M and L;
+ * {@link KernelStepBenchmark} has the fp32 figures of the same step. Smaller weights pay off where the step is
+ * bound by reading them: at L the fp32 weights (24 MiB for LSTM) outgrow the usable L3, and at M (2 MiB) they
+ * outgrow the L2. See {@link RillVsOrtLargeThreadsBenchmark} for the same precisions with 2 threads against ONNX
+ * Runtime. The scalar kernels are left out: for reduced precision they are the tests' oracle, not a contender.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,20 +37,20 @@ public class KernelStepPrecisionBenchmark {
   @Param({"LSTM", "GRU"})
   public Cell cell;
 
-  /** The weight precision. */
-  @Param({"FP32", "BF16", "INT8"})
-  public WeightType weights;
+  /** S, M or L (X, H = 64, 128 | 256, 256 | 512, 1024). */
+  @Param({"S", "M", "L"})
+  public RecurrentWorkload workload;
 
-  /** The kernels: {@code -Drill.kernels} of this fork. */
-  @Param({"scalar", "vector"})
-  public String kernels;
+  /** The weight precision. */
+  @Param({"BF16", "INT8"})
+  public WeightType weights;
 
   private RillStreamingStep rill;
 
-  /** Chooses the kernels, loads the L model with the weights asked for and opens the session. */
+  /** Chooses the vector kernels, loads the model with the weights asked for and opens the session. */
   @Setup(Level.Trial)
   public void setUp() {
-    rill = new RillStreamingStep(RecurrentWorkload.L, cell, kernels, weights);
+    rill = new RillStreamingStep(workload, cell, "vector", weights);
   }
 
   /** Closes the session and the model. */
