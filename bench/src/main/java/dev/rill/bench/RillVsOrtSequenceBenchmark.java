@@ -6,8 +6,10 @@ import ai.onnxruntime.OrtSession;
 import dev.rill.bench.RecurrentWorkload.Cell;
 import dev.rill.converter.onnx.export.ExportOptions;
 import dev.rill.format.proto.RillModel;
+import dev.rill.runtime.LoadOptions;
 import dev.rill.runtime.Model;
 import dev.rill.runtime.SequenceBatch;
+import dev.rill.runtime.WeightType;
 import java.nio.FloatBuffer;
 import java.util.Map;
 import java.util.Set;
@@ -30,6 +32,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * A whole sequence of T = 100 steps for a batch of 1 or 32 sequences, 1 thread, from a zero state: Rill's
  * {@link Model#run(SequenceBatch)} against ONNX Runtime typical (heap tensors per call) and pinned (preallocated
  * direct input, output written in place). Time per sequence batch; divide by T for time per step.
+ *
+ * <p>{@code rill} loads the fp32 weights, {@code rillBf16} the same weights rounded to bf16 (ORT always runs fp32):
+ * one method rather than a parameter, so that ORT's methods are not run again for a value they ignore.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -55,6 +60,7 @@ public class RillVsOrtSequenceBenchmark {
   public int batch;
 
   private Model model;
+  private Model bf16Model;
   private SequenceBatch sequences;
   private OrtHarness ort;
   private float[] data;
@@ -74,6 +80,7 @@ public class RillVsOrtSequenceBenchmark {
   public void setUp() throws Exception {
     RillModel proto = workload.model(cell);
     model = Model.of(proto);
+    bf16Model = Model.of(proto, LoadOptions.builder().weights(WeightType.BF16).build());
     data = RecurrentWorkload.inputs(STEPS * batch * workload.inputSize());
     sequences = SequenceBatch.ofVectors(data, STEPS, batch);
     ort = new OrtHarness(proto, ExportOptions.DEFAULT, 1);
@@ -97,6 +104,7 @@ public class RillVsOrtSequenceBenchmark {
     pinnedOutput.close();
     ort.close();
     model.close();
+    bf16Model.close();
   }
 
   /**
@@ -107,6 +115,16 @@ public class RillVsOrtSequenceBenchmark {
   @Benchmark
   public float[] rill() {
     return model.run(sequences).output();
+  }
+
+  /**
+   * Rill with bf16 weights: the whole batch of sequences.
+   *
+   * @return the outputs [T, N, H]
+   */
+  @Benchmark
+  public float[] rillBf16() {
+    return bf16Model.run(sequences).output();
   }
 
   /**
