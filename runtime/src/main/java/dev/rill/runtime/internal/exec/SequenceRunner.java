@@ -135,7 +135,7 @@ public final class SequenceRunner {
           // The projections of the next chunk of steps in time order: [t, t + n) forwards, (t - n, t] backwards.
           int n = Math.min(chunk, steps - k);
           chunkFirst = backwards ? t - n + 1 : t;
-          cell.projectInputs(x, (long) chunkFirst * batch * layer.inputSize() * F, n * batch, proj, 0);
+          cell.projectInputs(x, (long) chunkFirst * batch * layer.inputSize() * F, n * batch, proj, 0, scratch);
         }
         int s = 0;
         while (s < batch) {

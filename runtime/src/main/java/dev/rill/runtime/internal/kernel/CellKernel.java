@@ -29,8 +29,10 @@ public interface CellKernel {
    * Computes the input part of the pre-activations for {@code rows} input vectors at once:
    * {@code proj[row] = W x[row] + Wb + Rb}, except for the linear-before-reset GRU whose {@code h}
    * gate's recurrent bias {@code Rb_h} is left out of {@code proj} (it is added inside the reset product).
+   * {@code scratch} holds at least {@link #scratchBytes scratchBytes(1)} bytes.
    */
-  void projectInputs(MemorySegment x, long xOffset, int rows, MemorySegment proj, long projOffset);
+  void projectInputs(MemorySegment x, long xOffset, int rows, MemorySegment proj, long projOffset,
+      MemorySegment scratch);
 
   /**
    * Like {@link #step} but with the input part already computed by {@link #projectInputs}:

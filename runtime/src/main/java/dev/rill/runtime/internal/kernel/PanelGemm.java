@@ -5,6 +5,8 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,8 +19,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Each row is summed column by column in exactly the order of {@link PanelGemv}'s one-row loops, so a row's
  * result is bitwise the same whichever tile computes it. Vector code stays inline in these methods (see
- * {@link VectorShapes}). Tiles are fp32; {@link #rows} also takes bf16 and int8 panels (tiles of four from
- * {@link PanelGemv#tile4}).
+ * {@link VectorShapes}). Tiles are fp32; {@link #rows} also takes bf16 panels (widened a slot at a time into
+ * scratch, then the fp32 tiles) and int8 panels (tiles of four from {@link PanelGemv#tile4}: int8 applies its
+ * row scale after the sum, which the fp32 tiles cannot).
  */
 final class PanelGemm {
 
@@ -41,10 +44,14 @@ final class PanelGemm {
   static void fp32Tile6(Panel panel, int block, int slot, MemorySegment src, long srcOffset, long srcStride,
       MemorySegment init, long initOffset, long initStride, MemorySegment dst, long dstOffset, long dstStride,
       int groups) {
-    MemorySegment w = panel.data;
-    long stride = panel.columnStride;
-    long first = panel.offset(block, slot);
-    int cols = panel.columns;
+    tile6(panel.data, panel.offset(block, slot), panel.columnStride, panel.columns, src, srcOffset, srcStride, init,
+        initOffset, initStride, dst, dstOffset, dstStride, groups);
+  }
+
+  /** {@link #fp32Tile6} over fp32 weights given as a column's two vectors at {@code first + c * stride}. */
+  private static void tile6(MemorySegment w, long first, long stride, int cols, MemorySegment src, long srcOffset,
+      long srcStride, MemorySegment init, long initOffset, long initStride, MemorySegment dst, long dstOffset,
+      long dstStride, int groups) {
     for (int group = 0; group < groups; group++) {
       long at = first;
       FloatVector a00 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 0 * initStride + 0L * VB, ORDER);
@@ -106,13 +113,11 @@ final class PanelGemm {
     }
   }
 
-  /** {@link #fp32Tile6} for 3 input rows (six accumulators), for the remainder of a batch. */
-  static void fp32Tile3(Panel panel, int block, int slot, MemorySegment src, long srcOffset, long srcStride,
-      MemorySegment init, long initOffset, long initStride, MemorySegment dst, long dstOffset, long dstStride) {
-    MemorySegment w = panel.data;
-    long stride = panel.columnStride;
-    long at = panel.offset(block, slot);
-    int cols = panel.columns;
+  /** {@link #tile6} for 3 input rows (six accumulators), for the remainder of a batch. */
+  private static void tile3(MemorySegment w, long first, long stride, int cols, MemorySegment src, long srcOffset,
+      long srcStride, MemorySegment init, long initOffset, long initStride, MemorySegment dst, long dstOffset,
+      long dstStride) {
+    long at = first;
     FloatVector a00 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 0 * initStride + 0L * VB, ORDER);
     FloatVector a01 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 0 * initStride + 1L * VB, ORDER);
     FloatVector a10 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 1 * initStride + 0L * VB, ORDER);
@@ -145,36 +150,89 @@ final class PanelGemm {
   }
 
   /**
+   * Bytes of scratch {@link #rows} uses for a panel: one slot widened to fp32 (two vectors per column) for
+   * bf16, none otherwise.
+   */
+  static long scratchBytes(Panel panel) {
+    return panel.precision == WeightPrecision.BF16 ? panel.columns * 2L * VB : 0;
+  }
+
+  /**
    * {@code dst[k] = init[k] + panel[block, slot] · src[k]} for {@code count} rows k: fp32 in tiles of six
    * (the last six and a remainder of one or two as tiles of four and three), else tiles of four, and the rest
-   * one row at a time. Every row is summed in the same order whatever its tile.
+   * one row at a time. Every row is summed in the same order whatever its tile. A bf16 slot with six rows or
+   * more is first widened into {@code scratch} ({@link #scratchBytes} bytes at {@code scratchAt}) and then
+   * tiled as fp32: widening once per slot costs less than once per tile, and the exact widened values give the
+   * same sums.
    */
   static void rows(Panel panel, int block, int slot, MemorySegment src, long srcRows, long srcStride,
-      MemorySegment init, long initAt, long initStride, MemorySegment dst, long dstAt, long dstStride, int count) {
-    int k = 0;
-    boolean fp32 = panel.precision == WeightPrecision.FP32;
-    if (fp32) {
-      int sixes = count / ROWS;
-      int rest = count % ROWS;
-      if (sixes > 0 && (rest == 1 || rest == 2)) {
-        sixes--; // 6 + 1 = 4 + 3 and 6 + 2 = 4 + 4: tiles of at least six accumulators
+      MemorySegment init, long initAt, long initStride, MemorySegment dst, long dstAt, long dstStride, int count,
+      MemorySegment scratch, long scratchAt) {
+    if (panel.precision == WeightPrecision.FP32) {
+      fp32Rows(panel, block, slot, panel.data, panel.offset(block, slot), panel.columnStride, src, srcRows,
+          srcStride, init, initAt, initStride, dst, dstAt, dstStride, count);
+    } else if (panel.precision == WeightPrecision.BF16 && count >= ROWS) {
+      widenBf16(panel, block, slot, scratch, scratchAt);
+      fp32Rows(panel, block, slot, scratch, scratchAt, 2 * VB, src, srcRows, srcStride, init, initAt, initStride,
+          dst, dstAt, dstStride, count);
+    } else {
+      int k = 0;
+      for (; count - k >= 4; k += 4) {
+        PanelGemv.tile4(panel, block, slot, src, srcRows + k * srcStride, srcStride, init,
+            initAt + k * initStride, initStride, dst, dstAt + k * dstStride, dstStride);
       }
-      fp32Tile6(panel, block, slot, src, srcRows, srcStride, init, initAt, initStride, dst, dstAt,
-          dstStride, sixes);
-      k = sixes * ROWS;
+      singleRows(panel, block, slot, src, srcRows, srcStride, init, initAt, initStride, dst, dstAt, dstStride, k,
+          count);
     }
+  }
+
+  /**
+   * {@link #rows} with the slot's weights also given as fp32 columns {@code stride} bytes apart from
+   * {@code first} in {@code w} (the panel itself, or a bf16 slot widened): tiles of six and three from those,
+   * tiles of four and single rows from the panel.
+   */
+  private static void fp32Rows(Panel panel, int block, int slot, MemorySegment w, long first, long stride,
+      MemorySegment src, long srcRows, long srcStride, MemorySegment init, long initAt, long initStride,
+      MemorySegment dst, long dstAt, long dstStride, int count) {
+    int cols = panel.columns;
+    int sixes = count / ROWS;
+    int rest = count % ROWS;
+    if (sixes > 0 && (rest == 1 || rest == 2)) {
+      sixes--; // 6 + 1 = 4 + 3 and 6 + 2 = 4 + 4: tiles of at least six accumulators
+    }
+    tile6(w, first, stride, cols, src, srcRows, srcStride, init, initAt, initStride, dst, dstAt, dstStride, sixes);
+    int k = sixes * ROWS;
     for (; count - k >= 4; k += 4) {
       PanelGemv.tile4(panel, block, slot, src, srcRows + k * srcStride, srcStride, init, initAt + k * initStride,
           initStride, dst, dstAt + k * dstStride, dstStride);
     }
-    if (fp32 && count - k == 3) {
-      fp32Tile3(panel, block, slot, src, srcRows + k * srcStride, srcStride, init,
-          initAt + k * initStride, initStride, dst, dstAt + k * dstStride, dstStride);
+    if (count - k == 3) {
+      tile3(w, first, stride, cols, src, srcRows + k * srcStride, srcStride, init, initAt + k * initStride,
+          initStride, dst, dstAt + k * dstStride, dstStride);
       k += 3;
     }
-    for (; k < count; k++) {
+    singleRows(panel, block, slot, src, srcRows, srcStride, init, initAt, initStride, dst, dstAt, dstStride, k,
+        count);
+  }
+
+  private static void singleRows(Panel panel, int block, int slot, MemorySegment src, long srcRows, long srcStride,
+      MemorySegment init, long initAt, long initStride, MemorySegment dst, long dstAt, long dstStride, int from,
+      int count) {
+    for (int k = from; k < count; k++) {
       PanelGemv.run(panel, 2, block, slot, src, srcRows + k * srcStride, init, initAt + k * initStride, dst,
           dstAt + k * dstStride);
+    }
+  }
+
+  /** Writes a bf16 slot's columns as fp32, two vectors per column, at {@code at} (the bf16 kernels' widening). */
+  private static void widenBf16(Panel panel, int block, int slot, MemorySegment out, long at) {
+    MemorySegment w = panel.data;
+    long stride = panel.columnStride;
+    long from = panel.offset(block, slot);
+    for (int col = 0; col < panel.columns; col++, from += stride, at += 2 * VB) {
+      IntVector pair = IntVector.fromMemorySegment(VectorShapes.INTS, w, from, ORDER);
+      pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoMemorySegment(out, at, ORDER);
+      pair.and(0xFFFF0000).reinterpretAsFloats().intoMemorySegment(out, at + VB, ORDER);
     }
   }
 }

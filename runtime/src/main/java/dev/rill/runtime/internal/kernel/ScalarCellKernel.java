@@ -79,12 +79,13 @@ final class ScalarCellKernel implements CellKernel {
   @Override
   public void step(MemorySegment x, long xOffset, MemorySegment h, long hOffset, MemorySegment c, long cOffset,
       int n, MemorySegment scratch) {
-    projectInputs(x, xOffset, n, scratch, 0);
+    projectInputs(x, xOffset, n, scratch, 0, null);
     stepProjected(scratch, 0, h, hOffset, c, cOffset, n, scratch, (long) n * gateRows * F);
   }
 
   @Override
-  public void projectInputs(MemorySegment x, long xOffset, int rows, MemorySegment proj, long projOffset) {
+  public void projectInputs(MemorySegment x, long xOffset, int rows, MemorySegment proj, long projOffset,
+      MemorySegment scratch) {
     for (int row = 0; row < rows; row++) {
       long xRow = xOffset + (long) row * inputSize * F;
       long projRow = projOffset + (long) row * gateRows * F;

@@ -196,9 +196,11 @@ final class VectorCellKernel implements CellKernel {
 
   @Override
   public long scratchBytes(int n) {
-    // Block scratches, then the new h [n, H] and the shared r * h [n, H]; or the whole-row step's.
+    // Block scratches, then the new h [n, H] and the shared r * h [n, H]; or the whole-row step's; and at
+    // least what projectInputs needs.
     long blockwise = blockScratchBytes(n, blocks) + 2L * n * hidden * F;
-    return wholeRows == null ? blockwise : Math.max(blockwise, wholeRows.scratchBytes(n, hidden));
+    long steps = wholeRows == null ? blockwise : Math.max(blockwise, wholeRows.scratchBytes(n, hidden));
+    return Math.max(steps, PanelGemm.scratchBytes(w));
   }
 
   @Override
@@ -610,7 +612,8 @@ final class VectorCellKernel implements CellKernel {
   // ------------------------------------------------------------------------------------- projections
 
   @Override
-  public void projectInputs(MemorySegment x, long xOffset, int rows, MemorySegment proj, long projOffset) {
+  public void projectInputs(MemorySegment x, long xOffset, int rows, MemorySegment proj, long projOffset,
+      MemorySegment scratch) {
     // Rows go in chunks of PROJECT_CHUNK, slot by slot of each block within a chunk, so a slot's few KiB of W
     // and the chunk's inputs stay in L1/L2 while every tile of the chunk reuses them.
     long xRowBytes = (long) inputSize * F;
@@ -623,7 +626,8 @@ final class VectorCellKernel implements CellKernel {
         for (int p = 0; p < gates; p++) {
           long at = projOffset + first * projRowBytes + ((long) order[p] * hidden + (long) b * B) * F;
           if (valid == B) {
-            PanelGemm.rows(w, b, p, x, xRows, xRowBytes, bias, biasOffset(b, p), 0, proj, at, projRowBytes, count);
+            PanelGemm.rows(w, b, p, x, xRows, xRowBytes, bias, biasOffset(b, p), 0, proj, at, projRowBytes, count,
+                scratch, 0);
           } else {
             for (int k = 0; k < count; k++) {
               projectTail(x, xRows + k * xRowBytes, b, p, valid, proj, at + k * projRowBytes);

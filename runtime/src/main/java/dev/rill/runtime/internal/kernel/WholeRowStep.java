@@ -97,8 +97,15 @@ final class WholeRowStep {
     return cell && vectorActivations && spec.hiddenSize() % B == 0;
   }
 
-  /** Bytes of scratch for {@code n} streams and a range of {@code units} units: one chunk's gate buffer. */
+  /**
+   * Bytes of scratch for {@code n} streams and a range of {@code units} units: one chunk's gate buffer, then
+   * room for {@link PanelGemm#rows} to widen a slot of reduced-precision weights.
+   */
   long scratchBytes(int n, int units) {
+    return gateBytes(n, units) + Math.max(PanelGemm.scratchBytes(w), PanelGemm.scratchBytes(r));
+  }
+
+  private static long gateBytes(int n, int units) {
     return (long) Math.min(n, CHUNK) * SLOTS * units * F;
   }
 
@@ -117,20 +124,21 @@ final class WholeRowStep {
     long stateRowBytes = hidden * F;
     long rowBytes = SLOTS * units * F;
     long range = from * F;
+    long wideAt = gateBytes(n, units);
     for (int s0 = 0; s0 < n; s0 += CHUNK) {
       int count = Math.min(CHUNK, n - s0);
       long inRows = inOffset + s0 * inRowBytes;
       long hRows = hOffset + s0 * stateRowBytes;
       long outRows = hOutOffset + s0 * stateRowBytes + range;
       if (lstm) {
-        lstmGates(projected, in, inRows, inRowBytes, h, hRows, count, from, units, scratch);
+        lstmGates(projected, in, inRows, inRowBytes, h, hRows, count, from, units, scratch, wideAt);
         long cRows = cOffset + s0 * stateRowBytes + range;
         for (int k = 0; k < count; k++) {
           long state = k * stateRowBytes;
           lstmRow(scratch, k * rowBytes, units, c, cRows + state, hOut, outRows + state);
         }
       } else {
-        gruGates(projected, in, inRows, inRowBytes, h, hRows, count, from, units, scratch);
+        gruGates(projected, in, inRows, inRowBytes, h, hRows, count, from, units, scratch, wideAt);
         for (int k = 0; k < count; k++) {
           long state = k * stateRowBytes;
           gruRow(scratch, k * rowBytes, units, h, hRows + range + state, hOut, outRows + state);
@@ -144,7 +152,7 @@ final class WholeRowStep {
    * 4 * units floats: x's part first unless projected, then R h.
    */
   private void lstmGates(boolean projected, MemorySegment in, long inRows, long inRowBytes, MemorySegment h,
-      long hRows, int count, int from, int units, MemorySegment g) {
+      long hRows, int count, int from, int units, MemorySegment g, long wideAt) {
     long stateRowBytes = hidden * F;
     long slotBytes = units * F;
     long rowBytes = SLOTS * slotBytes;
@@ -176,10 +184,13 @@ final class WholeRowStep {
         long gAt = p * slotBytes + gUnit;
         if (projected) {
           long projAt = inRows + ((long) p * hidden + (long) b * B) * F;
-          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, in, projAt, inRowBytes, g, gAt, rowBytes, count);
+          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, in, projAt, inRowBytes, g, gAt, rowBytes, count, g,
+              wideAt);
         } else {
-          PanelGemm.rows(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, gAt, rowBytes, count);
-          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, g, gAt, rowBytes, g, gAt, rowBytes, count);
+          PanelGemm.rows(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, gAt, rowBytes, count, g,
+              wideAt);
+          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, g, gAt, rowBytes, g, gAt, rowBytes, count, g,
+              wideAt);
         }
       }
     }
@@ -191,7 +202,7 @@ final class WholeRowStep {
    * projection when projected).
    */
   private void gruGates(boolean projected, MemorySegment in, long inRows, long inRowBytes, MemorySegment h,
-      long hRows, int count, int from, int units, MemorySegment g) {
+      long hRows, int count, int from, int units, MemorySegment g, long wideAt) {
     long stateRowBytes = hidden * F;
     long slotBytes = units * F;
     long rowBytes = SLOTS * slotBytes;
@@ -240,18 +251,21 @@ final class WholeRowStep {
         long gAt = p * slotBytes + gUnit;
         if (projected) {
           long projAt = inRows + (long) p * stateRowBytes + unitAt;
-          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, in, projAt, inRowBytes, g, gAt, rowBytes, count);
+          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, in, projAt, inRowBytes, g, gAt, rowBytes, count, g,
+              wideAt);
         } else {
-          PanelGemm.rows(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, gAt, rowBytes, count);
-          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, g, gAt, rowBytes, g, gAt, rowBytes, count);
+          PanelGemm.rows(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, gAt, rowBytes, count, g,
+              wideAt);
+          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, g, gAt, rowBytes, g, gAt, rowBytes, count, g,
+              wideAt);
         }
       }
       if (!projected) {
         PanelGemm.rows(w, b, 2, in, inRows, inRowBytes, bias, biasOffset(b, 2), 0, g, inputSlot + gUnit, rowBytes,
-            count);
+            count, g, wideAt);
       }
       PanelGemm.rows(r, b, 2, h, hRows, stateRowBytes, bias, biasOffset(b, 3), 0, g, recurrentSlot + gUnit,
-          rowBytes, count);
+          rowBytes, count, g, wideAt);
     }
   }
 

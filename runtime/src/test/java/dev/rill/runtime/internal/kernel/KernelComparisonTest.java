@@ -139,8 +139,8 @@ class KernelComparisonTest {
       int gateRows = variant.kind().gates() * hidden;
       MemorySegment expectedProj = OffHeap.floats(arena, (long) rows * gateRows);
       MemorySegment actualProj = OffHeap.floats(arena, (long) rows * gateRows);
-      expectedCell.projectInputs(expected.x, 0, rows, expectedProj, 0);
-      actualCell.projectInputs(actual.x, 0, rows, actualProj, 0);
+      expectedCell.projectInputs(expected.x, 0, rows, expectedProj, 0, scratch(arena, expectedCell));
+      actualCell.projectInputs(actual.x, 0, rows, actualProj, 0, scratch(arena, actualCell));
       compare(expectedProj, actualProj, rows * gateRows, what + " projectInputs");
       State expectedP = new State(arena, x, h, c);
       State actualP = new State(arena, x, h, c);
@@ -181,8 +181,9 @@ class KernelComparisonTest {
   }
 
   /**
-   * A batch against the scalar kernels, and every stream of it bitwise against the same stream stepped alone:
-   * a stream's result must not depend on the batch it is in (which path of the kernel computes it).
+   * A batch against the scalar kernels, and every stream of it bitwise against the same stream stepped alone
+   * (and projected alone): a stream's result must not depend on the batch it is in (which path of the kernel
+   * computes it).
    */
   @ParameterizedTest(name = "{0} X={2} H={3} n={4} {5}")
   @MethodSource("batchedCases")
@@ -200,7 +201,14 @@ class KernelComparisonTest {
       float[] c = values(random, streams * hidden, 2f);
       int gateRows = variant.kind().gates() * hidden;
       MemorySegment proj = OffHeap.floats(arena, (long) streams * gateRows);
-      actualCell.projectInputs(OffHeap.copyOf(arena, x), 0, streams, proj, 0);
+      actualCell.projectInputs(OffHeap.copyOf(arena, x), 0, streams, proj, 0, scratch(arena, actualCell));
+      for (int s = 0; s < streams; s++) {
+        MemorySegment row = OffHeap.floats(arena, gateRows);
+        actualCell.projectInputs(OffHeap.copyOf(arena, slice(x, s, inputSize)), 0, 1, row, 0,
+            scratch(arena, actualCell));
+        assertArrayEquals(row.toArray(JAVA_FLOAT), proj.asSlice((long) s * gateRows * Float.BYTES,
+            (long) gateRows * Float.BYTES).toArray(JAVA_FLOAT), what + ": projection of row " + s + " alone");
+      }
       for (boolean projected : new boolean[] {false, true}) {
         State expected = new State(arena, x, h, c);
         State actual = new State(arena, x, h, c);
@@ -237,6 +245,11 @@ class KernelComparisonTest {
         }
       }
     }
+  }
+
+  /** The scratch projectInputs asks for, and no more, so that a kernel writing past it fails. */
+  private static MemorySegment scratch(Arena arena, CellKernel cell) {
+    return arena.allocate(Math.max(1, cell.scratchBytes(1)), 64);
   }
 
   private static float[] slice(float[] rows, int row, int width) {
