@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -20,8 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Each row is summed column by column in exactly the order of {@link PanelGemv}'s one-row loops, so a row's
  * result is bitwise the same whichever tile computes it. Vector code stays inline in these methods (see
  * {@link VectorShapes}). Tiles are fp32; {@link #rows} also takes bf16 panels (widened a slot at a time into
- * scratch, then the fp32 tiles) and int8 panels (tiles of four from {@link PanelGemv#tile4}: int8 applies its
- * row scale after the sum, which the fp32 tiles cannot).
+ * scratch, then the fp32 tiles) and int8 panels (the same, summing from zero and applying the row scale after
+ * the sum, as the int8 kernels do).
  */
 final class PanelGemm {
 
@@ -31,6 +32,9 @@ final class PanelGemm {
 
   /** Input rows of the widest tile. */
   static final int ROWS = 6;
+
+  /** int8 rows per pass of {@link #rows}: the unscaled sums of a pass wait in scratch for their scale. */
+  private static final int INT8_CHUNK = 8 * ROWS;
 
   private PanelGemm() {}
 
@@ -154,16 +158,21 @@ final class PanelGemm {
    * bf16, none otherwise.
    */
   static long scratchBytes(Panel panel) {
-    return panel.precision == WeightPrecision.BF16 ? panel.columns * 2L * VB : 0;
+    return switch (panel.precision) {
+      case FP32 -> 0;
+      case BF16 -> panel.columns * 2L * VB;
+      // The widened slot, a zero slot to start the sums from, and the unscaled sums of a chunk of rows.
+      case INT8 -> (panel.columns + 1L + INT8_CHUNK) * 2 * VB;
+    };
   }
 
   /**
    * {@code dst[k] = init[k] + panel[block, slot] · src[k]} for {@code count} rows k: fp32 in tiles of six
    * (the last six and a remainder of one or two as tiles of four and three), else tiles of four, and the rest
-   * one row at a time. Every row is summed in the same order whatever its tile. A bf16 slot with six rows or
-   * more is first widened into {@code scratch} ({@link #scratchBytes} bytes at {@code scratchAt}) and then
-   * tiled as fp32: widening once per slot costs less than once per tile, and the exact widened values give the
-   * same sums.
+   * one row at a time. Every row is summed in the same order whatever its tile. A bf16 or int8 slot with six
+   * rows or more is first widened into {@code scratch} ({@link #scratchBytes} bytes at {@code scratchAt}) and
+   * then tiled as fp32: widening once per slot costs less than once per tile, and the exact widened values give
+   * the same sums (int8: the unscaled sums, then the row scale, as in its own kernels).
    */
   static void rows(Panel panel, int block, int slot, MemorySegment src, long srcRows, long srcStride,
       MemorySegment init, long initAt, long initStride, MemorySegment dst, long dstAt, long dstStride, int count,
@@ -175,6 +184,9 @@ final class PanelGemm {
       widenBf16(panel, block, slot, scratch, scratchAt);
       fp32Rows(panel, block, slot, scratch, scratchAt, 2 * VB, src, srcRows, srcStride, init, initAt, initStride,
           dst, dstAt, dstStride, count);
+    } else if (panel.precision == WeightPrecision.INT8 && count >= ROWS) {
+      int8Rows(panel, block, slot, src, srcRows, srcStride, init, initAt, initStride, dst, dstAt, dstStride, count,
+          scratch, scratchAt);
     } else {
       int k = 0;
       for (; count - k >= 4; k += 4) {
@@ -221,6 +233,84 @@ final class PanelGemm {
     for (int k = from; k < count; k++) {
       PanelGemv.run(panel, 2, block, slot, src, srcRows + k * srcStride, init, initAt + k * initStride, dst,
           dstAt + k * dstStride);
+    }
+  }
+
+  /**
+   * {@link #rows} for an int8 slot of six rows or more, tiled as {@link #fp32Rows}: the six- and three-row tiles
+   * sum the slot widened to unscaled floats from zero into scratch, then {@code dst = sum * scale + init} per
+   * row; the tiles of four and single rows are the int8 kernels'.
+   */
+  private static void int8Rows(Panel panel, int block, int slot, MemorySegment src, long srcRows, long srcStride,
+      MemorySegment init, long initAt, long initStride, MemorySegment dst, long dstAt, long dstStride, int count,
+      MemorySegment scratch, long scratchAt) {
+    int cols = panel.columns;
+    long zeroAt = scratchAt + cols * 2L * VB;
+    long sumsAt = zeroAt + 2 * VB;
+    long row = 2 * VB;
+    widenInt8(panel, block, slot, scratch, scratchAt);
+    FloatVector zero = FloatVector.zero(FLOATS);
+    zero.intoMemorySegment(scratch, zeroAt, ORDER);
+    zero.intoMemorySegment(scratch, zeroAt + VB, ORDER);
+    for (int first = 0; first < count; first += INT8_CHUNK) {
+      int n = Math.min(INT8_CHUNK, count - first);
+      long srcFirst = srcRows + first * srcStride;
+      long initFirst = initAt + first * initStride;
+      long dstFirst = dstAt + first * dstStride;
+      int sixes = n / ROWS;
+      int rest = n % ROWS;
+      if (sixes > 0 && (rest == 1 || rest == 2)) {
+        sixes--; // as in fp32Rows: tiles of at least six accumulators
+      }
+      tile6(scratch, scratchAt, row, cols, src, srcFirst, srcStride, scratch, zeroAt, 0, scratch, sumsAt, row,
+          sixes);
+      int k = sixes * ROWS;
+      scaleSums(panel, block, slot, scratch, sumsAt, init, initFirst, initStride, dst, dstFirst, dstStride, 0, k);
+      for (; n - k >= 4; k += 4) {
+        PanelGemv.tile4(panel, block, slot, src, srcFirst + k * srcStride, srcStride, init,
+            initFirst + k * initStride, initStride, dst, dstFirst + k * dstStride, dstStride);
+      }
+      if (n - k == 3) {
+        tile3(scratch, scratchAt, row, cols, src, srcFirst + k * srcStride, srcStride, scratch, zeroAt, 0, scratch,
+            sumsAt + k * row, row);
+        scaleSums(panel, block, slot, scratch, sumsAt, init, initFirst, initStride, dst, dstFirst, dstStride, k,
+            k + 3);
+        k += 3;
+      }
+      singleRows(panel, block, slot, src, srcFirst, srcStride, init, initFirst, initStride, dst, dstFirst,
+          dstStride, k, n);
+    }
+  }
+
+  /** {@code dst[k] = sums[k] * scale + init[k]} for the rows k in [from, to) (int8: its kernels' last step). */
+  private static void scaleSums(Panel panel, int block, int slot, MemorySegment sums, long sumsAt,
+      MemorySegment init, long initAt, long initStride, MemorySegment dst, long dstAt, long dstStride, int from,
+      int to) {
+    long scaleAt = panel.scaleOffset(block, slot);
+    FloatVector scale0 = FloatVector.fromMemorySegment(FLOATS, panel.scales, scaleAt, ORDER);
+    FloatVector scale1 = FloatVector.fromMemorySegment(FLOATS, panel.scales, scaleAt + VB, ORDER);
+    for (int k = from; k < to; k++) {
+      long sum = sumsAt + k * 2 * VB;
+      long in = initAt + k * initStride;
+      long out = dstAt + k * dstStride;
+      FloatVector init0 = FloatVector.fromMemorySegment(FLOATS, init, in, ORDER);
+      FloatVector init1 = FloatVector.fromMemorySegment(FLOATS, init, in + VB, ORDER);
+      FloatVector.fromMemorySegment(FLOATS, sums, sum, ORDER).fma(scale0, init0).intoMemorySegment(dst, out, ORDER);
+      FloatVector.fromMemorySegment(FLOATS, sums, sum + VB, ORDER).fma(scale1, init1)
+          .intoMemorySegment(dst, out + VB, ORDER);
+    }
+  }
+
+  /** Writes an int8 slot's columns as unscaled floats, two vectors per column, at {@code at} (as its kernels do). */
+  private static void widenInt8(Panel panel, int block, int slot, MemorySegment out, long at) {
+    MemorySegment w = panel.data;
+    long stride = panel.columnStride;
+    long from = panel.offset(block, slot);
+    for (int col = 0; col < panel.columns; col++, from += stride, at += 2 * VB) {
+      ByteVector.fromMemorySegment(VectorShapes.BYTES, w, from, ORDER)
+          .convertShape(VectorOperators.B2F, FLOATS, 0).intoMemorySegment(out, at, ORDER);
+      ByteVector.fromMemorySegment(VectorShapes.BYTES, w, from + VectorShapes.LANES, ORDER)
+          .convertShape(VectorOperators.B2F, FLOATS, 0).intoMemorySegment(out, at + VB, ORDER);
     }
   }
 
