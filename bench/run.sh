@@ -16,7 +16,7 @@
 #   RillVsOrtStreamingBenchmark     one step at batch 1, 1 thread: rill, ortTypical (heap FloatBuffer tensors
 #                                   per call), ortPinned (preallocated direct tensors, pinned outputs);
 #                                   params cell=LSTM|GRU, workload=S|M|L (X,H = 64,128 | 256,256 | 512,1024)
-#   RillVsOrtLargeThreadsBenchmark  workload L, 2 threads: rill (weights=FP32|BF16|INT8) vs ortPinned (fp32)
+#   RillVsOrtLargeThreadsBenchmark  workload L, 2 threads: rill, rillBf16, rillInt8 vs ortPinned (fp32)
 #   RillVsOrtSequenceBenchmark      T=100 steps, batch=1|32, 1 thread: rill, ortTypical, ortPinned
 #
 # Rill uses the kernels KernelProvider picks (the log line "Rill kernels: ..." says which). With the scalar
