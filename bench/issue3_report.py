@@ -2,6 +2,10 @@
 """Prints issue 3's ratios from JMH JSON results (bench/run.sh issue3 writes them).
 
     python3 bench/issue3_report.py bench/target/issue3.json [more.json ...]
+    python3 bench/issue3_report.py --targets run1.json run2.json ...
+
+The first form merges the files into one set of scores (later files win) and prints the tables. --targets
+takes each file as one run and prints every target's ratios run by run, with how often it was met.
 
 Reads KernelStepBenchmark, KernelStepPrecisionBenchmark, ReadBandwidthBenchmark, RillVsOrtStreamingBenchmark
 (ortTypical, ortPinned) and RillVsOrtLargeThreadsBenchmark. Every score is the median of a benchmark's
@@ -134,7 +138,74 @@ def main(paths):
     table(["cell", "weights", "Rill us", "ORT pinned us", "ORT/Rill"], rows)
 
 
+def streaming_ratio(scores, cell, workload, weights, ort_method):
+    """ORT's time over Rill's vector step at batch 1 with these weights (fp32 from KernelStepBenchmark)."""
+    if weights == "FP32":
+        step = get(scores, "KernelStepBenchmark", "step", cell=cell, workload=workload, kernels="vector")
+    else:
+        step = get(scores, "KernelStepPrecisionBenchmark", "step", cell=cell, workload=workload, weights=weights)
+    return ratio(get(scores, "RillVsOrtStreamingBenchmark", ort_method, cell=cell, workload=workload), step)
+
+
+def floor_ratio(scores, cell, workload):
+    """The weight-streaming floor over the fp32 vector step, in percent."""
+    step = get(scores, "KernelStepBenchmark", "step", cell=cell, workload=workload, kernels="vector")
+    value = ratio(get(scores, "ReadBandwidthBenchmark", "sum", cell=cell, workload=workload), step)
+    return None if value is None else 100 * value
+
+
+def threads_ratio(scores, cell, weights):
+    """Pinned ORT over Rill at L with 2 threads (either shape of RillVsOrtLargeThreadsBenchmark's results)."""
+    method = {"FP32": "rill", "BF16": "rillBf16", "INT8": "rillInt8"}[weights]
+    rill = get(scores, "RillVsOrtLargeThreadsBenchmark", method, cell=cell, threads="2")
+    ort = get(scores, "RillVsOrtLargeThreadsBenchmark", "ortPinned", cell=cell, threads="2")
+    if rill is None:
+        params = dict(cell=cell, weights=weights, threads="2")
+        rill = get(scores, "RillVsOrtLargeThreadsBenchmark", "rill", **params)
+        ort = get(scores, "RillVsOrtLargeThreadsBenchmark", "ortPinned", **params)
+    return ratio(ort, rill)
+
+
+def targets(paths):
+    """One row per target and weights, one column per run (LSTM, GRU), and how many of the ratios met it."""
+    runs = [load([path]) for path in paths]
+    checks = []
+    for weights in ("FP32", "BF16"):
+        name = weights.lower()
+        checks += [
+            (f"S, {name}: >= 8x typical ORT", 8.0, "{:.1f}x",
+             lambda s, c, w=weights: streaming_ratio(s, c, "S", w, "ortTypical")),
+            (f"S, {name}: >= 3x pinned ORT", 3.0, "{:.2f}x",
+             lambda s, c, w=weights: streaming_ratio(s, c, "S", w, "ortPinned")),
+            (f"M, {name}: >= 3x typical ORT", 3.0, "{:.2f}x",
+             lambda s, c, w=weights: streaming_ratio(s, c, "M", w, "ortTypical")),
+            (f"M, {name}: >= 1.5x pinned ORT", 1.5, "{:.2f}x",
+             lambda s, c, w=weights: streaming_ratio(s, c, "M", w, "ortPinned")),
+        ]
+    checks += [
+        ("S, fp32: >= 85% of the floor", 85.0, "{:.0f}%", lambda s, c: floor_ratio(s, c, "S")),
+        ("M, fp32: >= 85% of the floor", 85.0, "{:.0f}%", lambda s, c: floor_ratio(s, c, "M")),
+        ("L, 2 threads, bf16: ORT / Rill >= 2", 2.0, "{:.2f}x", lambda s, c: threads_ratio(s, c, "BF16")),
+        ("L, 2 threads, int8: ORT / Rill >= 2", 2.0, "{:.2f}x", lambda s, c: threads_ratio(s, c, "INT8")),
+    ]
+    rows = []
+    for name, target, spec, measure in checks:
+        met = total = 0
+        row = [name]
+        for scores in runs:
+            values = [measure(scores, cell) for cell in CELLS]
+            row.append(", ".join("-" if v is None else spec.format(v) for v in values))
+            total += sum(v is not None for v in values)
+            met += sum(v is not None and v >= target for v in values)
+        rows.append(row + [f"{met} of {total}"])
+    print("Issue 3's targets run by run (LSTM, GRU in each cell; every ratio within one run)\n")
+    table(["target"] + [f"run {i + 1}" for i in range(len(runs))] + ["met"], rows)
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit(__doc__)
-    main(sys.argv[1:])
+    if sys.argv[1] == "--targets":
+        targets(sys.argv[2:])
+    else:
+        main(sys.argv[1:])
