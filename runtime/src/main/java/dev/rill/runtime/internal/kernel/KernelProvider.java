@@ -143,10 +143,18 @@ public final class KernelProvider {
   }
 
   private static Kernels loadVector() {
+    return loadKernels(VECTOR_KERNELS);
+  }
+
+  /**
+   * The {@code INSTANCE} of a kernels class, or null (logged with its cause) when it cannot be loaded. Only
+   * called once the module checks have passed, so a failure here is unexpected, and a warning, not a debug line.
+   */
+  static Kernels loadKernels(String className) {
     try {
-      return (Kernels) Class.forName(VECTOR_KERNELS).getField("INSTANCE").get(null);
+      return (Kernels) Class.forName(className).getField("INSTANCE").get(null);
     } catch (ReflectiveOperationException | LinkageError | ClassCastException e) {
-      LOG.log(Level.DEBUG, "Rill kernels: loading " + VECTOR_KERNELS + " failed", e);
+      LOG.log(Level.WARNING, "Rill kernels: loading " + className + " failed", e);
       return null;
     }
   }

@@ -1,6 +1,7 @@
 package dev.rill.runtime.internal.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -8,6 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,6 +40,39 @@ class KernelProviderTest {
     if (System.getProperty(KernelProvider.PROPERTY) == null) {
       assertSame(VectorKernels.INSTANCE, KernelProvider.get());
     }
+  }
+
+  /** A kernels class that cannot be loaded gives null, and a warning that carries the cause. */
+  @Test
+  void aLoadFailureIsAWarningWithItsCause() {
+    Logger logger = Logger.getLogger("dev.rill.runtime");
+    List<LogRecord> records = new CopyOnWriteArrayList<>();
+    Handler handler = new Handler() {
+      @Override
+      public void publish(LogRecord record) {
+        records.add(record);
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    logger.addHandler(handler);
+    try {
+      assertNull(KernelProvider.loadKernels("dev.rill.runtime.internal.kernel.NoSuchKernels"));
+      assertNull(KernelProvider.loadKernels("java.lang.String"), "a class without INSTANCE");
+    } finally {
+      logger.removeHandler(handler);
+    }
+    assertEquals(2, records.size(), "one warning per failure");
+    for (LogRecord record : records) {
+      assertEquals(java.util.logging.Level.WARNING, record.getLevel());
+      assertNotNull(record.getThrown(), "the cause is logged: " + record.getMessage());
+    }
+    assertInstanceOf(ClassNotFoundException.class, records.get(0).getThrown());
+    assertInstanceOf(NoSuchFieldException.class, records.get(1).getThrown());
   }
 
   @Test
