@@ -97,6 +97,23 @@ class ZeroAllocationTest {
     }
   }
 
+  /** A layer split across two threads (H at the default minimum of 512): the handoff and the chunking too. */
+  @Test
+  void threadedStepsAllocateNothing() {
+    var proto = new RandomModels(4).vectorInput(8).lstm(512, Direction.FORWARD, Options.DEFAULT).build();
+    try (Model model = Model.of(proto, LoadOptions.builder().threads(2).build());
+        StreamingSession session = model.newSession()) {
+      float[] input = new float[8];
+      float[] output = new float[512];
+      assertEquals(0, leastAllocated(() -> {
+        for (int i = 0; i < STEPS / 10; i++) {
+          input[i & 7] = (i & 15) * 0.1f;
+          session.step(input, output);
+        }
+      }), "bytes allocated by " + STEPS / 10 + " steps on 2 threads");
+    }
+  }
+
   @Test
   void tokenStepsAllocateNothing() {
     var proto = new RandomModels(2).tokenInput(50, 6).minimalGru(10, Direction.FORWARD, Options.DEFAULT)

@@ -210,11 +210,17 @@ public final class StreamStepper {
   }
 
   /**
-   * One layer's step split into unit ranges, one per thread, each range a whole block of units with all
-   * their gates so that each thread reads only its slice of the weights. Preallocated: its buffers and ranges
-   * are fixed, only the stream count and the phase change per step, so a step allocates nothing.
+   * One layer's step split into unit ranges across the threads, each range a whole number of blocks of units
+   * with all their gates. Each thread owns {@link #CHUNKS} consecutive chunks of the units, so that in the
+   * common case it reads only its slice of the weights; a thread that finishes its own chunks takes the
+   * other threads' last ones, so a core slowed by other work on the host does not hold up the step. Units are
+   * independent, so results do not depend on who computes them. Preallocated: its buffers, chunks and
+   * cursors are fixed, only the stream count and the phase change per step, so a step allocates nothing.
    */
   private static final class RangeStep implements StepThreads.Parts {
+    /** Chunks per thread: enough to hand over a quarter of a slowed thread's share. */
+    private static final int CHUNKS = 4;
+
     private final CellKernel cell;
     private final MemorySegment x;
     private final MemorySegment h;
@@ -224,6 +230,7 @@ public final class StreamStepper {
     private final MemorySegment[] scratch;
     private final int[] unitFrom;
     private final int[] unitTo;
+    private final ChunkCursors cursors;
     private final int hidden;
     // Set by the calling thread before each handoff, which publishes them to the workers.
     private int n;
@@ -238,15 +245,21 @@ public final class StreamStepper {
       this.hidden = cell.spec().hiddenSize();
       this.hNext = OffHeap.floats(arena, (long) streams * hidden);
       this.shared = OffHeap.floats(arena, (long) streams * hidden);
-      this.unitFrom = new int[parts];
-      this.unitTo = new int[parts];
-      this.scratch = new MemorySegment[parts];
+      int chunks = parts * CHUNKS;
+      this.unitFrom = new int[chunks];
+      this.unitTo = new int[chunks];
       int block = cell.unitBlock();
       int blocks = (hidden + block - 1) / block;
+      int widest = 0;
+      for (int k = 0; k < chunks; k++) {
+        unitFrom[k] = Math.min(hidden, (int) ((long) blocks * k / chunks) * block);
+        unitTo[k] = Math.min(hidden, (int) ((long) blocks * (k + 1) / chunks) * block);
+        widest = Math.max(widest, unitTo[k] - unitFrom[k]);
+      }
+      this.scratch = new MemorySegment[parts];
+      this.cursors = new ChunkCursors(parts, CHUNKS);
+      long bytes = cell.rangeScratchBytes(streams, widest);
       for (int p = 0; p < parts; p++) {
-        unitFrom[p] = Math.min(hidden, (int) ((long) blocks * p / parts) * block);
-        unitTo[p] = Math.min(hidden, (int) ((long) blocks * (p + 1) / parts) * block);
-        long bytes = cell.rangeScratchBytes(streams, unitTo[p] - unitFrom[p]);
         scratch[p] = arena.allocate(Math.max(1, bytes), OffHeap.ALIGNMENT);
       }
     }
@@ -255,6 +268,7 @@ public final class StreamStepper {
       n = active;
       for (int p = 0; p < cell.rangePhases(); p++) {
         phase = p;
+        cursors.reset();
         threads.run(this);
       }
       MemorySegment.copy(hNext, 0, h, 0, (long) active * hidden * Float.BYTES);
@@ -262,8 +276,14 @@ public final class StreamStepper {
 
     @Override
     public void run(int part) {
-      if (unitFrom[part] < unitTo[part]) {
-        cell.stepRange(phase, x, 0, h, 0, hNext, 0, c, 0, n, unitFrom[part], unitTo[part], shared, scratch[part]);
+      for (int k; (k = cursors.next(part)) >= 0; ) {
+        chunk(k, part);
+      }
+    }
+
+    private void chunk(int k, int part) {
+      if (unitFrom[k] < unitTo[k]) {
+        cell.stepRange(phase, x, 0, h, 0, hNext, 0, c, 0, n, unitFrom[k], unitTo[k], shared, scratch[part]);
       }
     }
   }
