@@ -181,17 +181,8 @@ final class WholeRowStep {
     for (int b = first; b < end; b++) {
       long gUnit = (long) (b - first) * B * F;
       for (int p = 0; p < SLOTS; p++) {
-        long gAt = p * slotBytes + gUnit;
-        if (projected) {
-          long projAt = inRows + ((long) p * hidden + (long) b * B) * F;
-          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, in, projAt, inRowBytes, g, gAt, rowBytes, count, g,
-              wideAt);
-        } else {
-          PanelGemm.rows(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, gAt, rowBytes, count, g,
-              wideAt);
-          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, g, gAt, rowBytes, g, gAt, rowBytes, count, g,
-              wideAt);
-        }
+        slotRows(projected, in, inRows, inRowBytes, h, hRows, count, b, p, g, p * slotBytes + gUnit, rowBytes,
+            wideAt);
       }
     }
   }
@@ -245,20 +236,10 @@ final class WholeRowStep {
       return;
     }
     for (int b = first; b < end; b++) {
-      long unitAt = (long) b * B * F;
       long gUnit = (long) (b - first) * B * F;
       for (int p = 0; p < 2; p++) {
-        long gAt = p * slotBytes + gUnit;
-        if (projected) {
-          long projAt = inRows + (long) p * stateRowBytes + unitAt;
-          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, in, projAt, inRowBytes, g, gAt, rowBytes, count, g,
-              wideAt);
-        } else {
-          PanelGemm.rows(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, gAt, rowBytes, count, g,
-              wideAt);
-          PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, g, gAt, rowBytes, g, gAt, rowBytes, count, g,
-              wideAt);
-        }
+        slotRows(projected, in, inRows, inRowBytes, h, hRows, count, b, p, g, p * slotBytes + gUnit, rowBytes,
+            wideAt);
       }
       if (!projected) {
         PanelGemm.rows(w, b, 2, in, inRows, inRowBytes, bias, biasOffset(b, 2), 0, g, inputSlot + gUnit, rowBytes,
@@ -266,6 +247,25 @@ final class WholeRowStep {
       }
       PanelGemm.rows(r, b, 2, h, hRows, stateRowBytes, bias, biasOffset(b, 3), 0, g, recurrentSlot + gUnit,
           rowBytes, count, g, wideAt);
+    }
+  }
+
+  /**
+   * Slot {@code p} of block {@code b} for {@code count} streams in register tiles, into the gate rows at
+   * {@code gAt} ({@code rowBytes} apart): {@code R h} onto the projection when projected, else
+   * {@code bias + W x} and then {@code R h} onto it. The projection of gate {@code p} of a stream starts
+   * {@code p * H} floats into its row (panel slots are in gate order for the cells served here).
+   */
+  private void slotRows(boolean projected, MemorySegment in, long inRows, long inRowBytes, MemorySegment h,
+      long hRows, int count, int b, int p, MemorySegment g, long gAt, long rowBytes, long wideAt) {
+    long stateRowBytes = hidden * F;
+    if (projected) {
+      long projAt = inRows + ((long) p * hidden + (long) b * B) * F;
+      PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, in, projAt, inRowBytes, g, gAt, rowBytes, count, g, wideAt);
+    } else {
+      PanelGemm.rows(w, b, p, in, inRows, inRowBytes, bias, biasOffset(b, p), 0, g, gAt, rowBytes, count, g,
+          wideAt);
+      PanelGemm.rows(r, b, p, h, hRows, stateRowBytes, g, gAt, rowBytes, g, gAt, rowBytes, count, g, wideAt);
     }
   }
 
