@@ -1,7 +1,5 @@
 package dev.rill.runtime.internal.kernel;
 
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
@@ -19,8 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
  * registers (the shape of the usual 6×16 AVX2 SGEMM micro-kernel).
  *
  * <p>Each row is summed column by column in exactly the order of {@link PanelGemv}'s one-row loops, so a row's
- * result is bitwise the same whichever tile computes it. Vector code stays inline in these methods (see
- * {@link VectorShapes}). Tiles are fp32; {@link #rows} also takes bf16 panels (widened a slot at a time into
+ * result is bitwise the same whichever tile computes it. The tiles themselves are generated with the other loops
+ * in {@link PanelGemv} ({@code fp32Columns3}, {@code 4} and {@code 6}); this class picks them for a number of
+ * rows and prepares reduced-precision slots for them. Tiles are fp32; {@link #rows} also takes bf16 panels (widened a slot at a time into
  * scratch, then the fp32 tiles) and int8 panels (the same, summing from zero and applying the row scale after
  * the sum, as the int8 kernels do).
  */
@@ -48,109 +47,8 @@ final class PanelGemm {
   static void fp32Tile6(Panel panel, int block, int slot, MemorySegment src, long srcOffset, long srcStride,
       MemorySegment init, long initOffset, long initStride, MemorySegment dst, long dstOffset, long dstStride,
       int groups) {
-    tile6(panel.data, panel.offset(block, slot), panel.columnStride, panel.columns, src, srcOffset, srcStride, init,
-        initOffset, initStride, dst, dstOffset, dstStride, groups);
-  }
-
-  /** {@link #fp32Tile6} over fp32 weights given as a column's two vectors at {@code first + c * stride}. */
-  private static void tile6(MemorySegment w, long first, long stride, int cols, MemorySegment src, long srcOffset,
-      long srcStride, MemorySegment init, long initOffset, long initStride, MemorySegment dst, long dstOffset,
-      long dstStride, int groups) {
-    for (int group = 0; group < groups; group++) {
-      long at = first;
-      FloatVector a00 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 0 * initStride + 0L * VB, ORDER);
-      FloatVector a01 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 0 * initStride + 1L * VB, ORDER);
-      FloatVector a10 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 1 * initStride + 0L * VB, ORDER);
-      FloatVector a11 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 1 * initStride + 1L * VB, ORDER);
-      FloatVector a20 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 2 * initStride + 0L * VB, ORDER);
-      FloatVector a21 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 2 * initStride + 1L * VB, ORDER);
-      FloatVector a30 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 3 * initStride + 0L * VB, ORDER);
-      FloatVector a31 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 3 * initStride + 1L * VB, ORDER);
-      FloatVector a40 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 4 * initStride + 0L * VB, ORDER);
-      FloatVector a41 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 4 * initStride + 1L * VB, ORDER);
-      FloatVector a50 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 5 * initStride + 0L * VB, ORDER);
-      FloatVector a51 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 5 * initStride + 1L * VB, ORDER);
-      long s0 = srcOffset + 0 * srcStride;
-      long s1 = srcOffset + 1 * srcStride;
-      long s2 = srcOffset + 2 * srcStride;
-      long s3 = srcOffset + 3 * srcStride;
-      long s4 = srcOffset + 4 * srcStride;
-      long s5 = srcOffset + 5 * srcStride;
-      for (int col = 0; col < cols; col++, at += stride) {
-        FloatVector w0 = FloatVector.fromMemorySegment(FLOATS, w, at, ORDER);
-        FloatVector w1 = FloatVector.fromMemorySegment(FLOATS, w, at + VB, ORDER);
-        long c4 = col * 4L;
-        FloatVector x0 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s0 + c4));
-        a00 = w0.fma(x0, a00);
-        a01 = w1.fma(x0, a01);
-        FloatVector x1 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s1 + c4));
-        a10 = w0.fma(x1, a10);
-        a11 = w1.fma(x1, a11);
-        FloatVector x2 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s2 + c4));
-        a20 = w0.fma(x2, a20);
-        a21 = w1.fma(x2, a21);
-        FloatVector x3 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s3 + c4));
-        a30 = w0.fma(x3, a30);
-        a31 = w1.fma(x3, a31);
-        FloatVector x4 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s4 + c4));
-        a40 = w0.fma(x4, a40);
-        a41 = w1.fma(x4, a41);
-        FloatVector x5 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s5 + c4));
-        a50 = w0.fma(x5, a50);
-        a51 = w1.fma(x5, a51);
-      }
-      a00.intoMemorySegment(dst, dstOffset + 0 * dstStride + 0L * VB, ORDER);
-      a01.intoMemorySegment(dst, dstOffset + 0 * dstStride + 1L * VB, ORDER);
-      a10.intoMemorySegment(dst, dstOffset + 1 * dstStride + 0L * VB, ORDER);
-      a11.intoMemorySegment(dst, dstOffset + 1 * dstStride + 1L * VB, ORDER);
-      a20.intoMemorySegment(dst, dstOffset + 2 * dstStride + 0L * VB, ORDER);
-      a21.intoMemorySegment(dst, dstOffset + 2 * dstStride + 1L * VB, ORDER);
-      a30.intoMemorySegment(dst, dstOffset + 3 * dstStride + 0L * VB, ORDER);
-      a31.intoMemorySegment(dst, dstOffset + 3 * dstStride + 1L * VB, ORDER);
-      a40.intoMemorySegment(dst, dstOffset + 4 * dstStride + 0L * VB, ORDER);
-      a41.intoMemorySegment(dst, dstOffset + 4 * dstStride + 1L * VB, ORDER);
-      a50.intoMemorySegment(dst, dstOffset + 5 * dstStride + 0L * VB, ORDER);
-      a51.intoMemorySegment(dst, dstOffset + 5 * dstStride + 1L * VB, ORDER);
-      srcOffset += ROWS * srcStride;
-      initOffset += ROWS * initStride;
-      dstOffset += ROWS * dstStride;
-    }
-  }
-
-  /** {@link #tile6} for 3 input rows (six accumulators), for the remainder of a batch. */
-  private static void tile3(MemorySegment w, long first, long stride, int cols, MemorySegment src, long srcOffset,
-      long srcStride, MemorySegment init, long initOffset, long initStride, MemorySegment dst, long dstOffset,
-      long dstStride) {
-    long at = first;
-    FloatVector a00 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 0 * initStride + 0L * VB, ORDER);
-    FloatVector a01 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 0 * initStride + 1L * VB, ORDER);
-    FloatVector a10 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 1 * initStride + 0L * VB, ORDER);
-    FloatVector a11 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 1 * initStride + 1L * VB, ORDER);
-    FloatVector a20 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 2 * initStride + 0L * VB, ORDER);
-    FloatVector a21 = FloatVector.fromMemorySegment(FLOATS, init, initOffset + 2 * initStride + 1L * VB, ORDER);
-    long s0 = srcOffset + 0 * srcStride;
-    long s1 = srcOffset + 1 * srcStride;
-    long s2 = srcOffset + 2 * srcStride;
-    for (int col = 0; col < cols; col++, at += stride) {
-      FloatVector w0 = FloatVector.fromMemorySegment(FLOATS, w, at, ORDER);
-      FloatVector w1 = FloatVector.fromMemorySegment(FLOATS, w, at + VB, ORDER);
-      long c4 = col * 4L;
-      FloatVector x0 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s0 + c4));
-      a00 = w0.fma(x0, a00);
-      a01 = w1.fma(x0, a01);
-      FloatVector x1 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s1 + c4));
-      a10 = w0.fma(x1, a10);
-      a11 = w1.fma(x1, a11);
-      FloatVector x2 = FloatVector.broadcast(FLOATS, src.get(JAVA_FLOAT, s2 + c4));
-      a20 = w0.fma(x2, a20);
-      a21 = w1.fma(x2, a21);
-    }
-    a00.intoMemorySegment(dst, dstOffset + 0 * dstStride + 0L * VB, ORDER);
-    a01.intoMemorySegment(dst, dstOffset + 0 * dstStride + 1L * VB, ORDER);
-    a10.intoMemorySegment(dst, dstOffset + 1 * dstStride + 0L * VB, ORDER);
-    a11.intoMemorySegment(dst, dstOffset + 1 * dstStride + 1L * VB, ORDER);
-    a20.intoMemorySegment(dst, dstOffset + 2 * dstStride + 0L * VB, ORDER);
-    a21.intoMemorySegment(dst, dstOffset + 2 * dstStride + 1L * VB, ORDER);
+    PanelGemv.fp32Columns6(panel.data, panel.offset(block, slot), panel.columnStride, panel.columns, src, srcOffset,
+        srcStride, init, initOffset, initStride, dst, dstOffset, dstStride, groups);
   }
 
   /**
@@ -200,8 +98,8 @@ final class PanelGemm {
 
   /**
    * {@link #rows} with the slot's weights also given as fp32 columns {@code stride} bytes apart from
-   * {@code first} in {@code w} (the panel itself, or a bf16 slot widened): tiles of six and three from those,
-   * tiles of four and single rows from the panel.
+   * {@code first} in {@code w} (the panel itself, or a bf16 slot widened): tiles of six, four and three from
+   * those, single rows from the panel.
    */
   private static void fp32Rows(Panel panel, int block, int slot, MemorySegment w, long first, long stride,
       MemorySegment src, long srcRows, long srcStride, MemorySegment init, long initAt, long initStride,
@@ -212,15 +110,16 @@ final class PanelGemm {
     if (sixes > 0 && (rest == 1 || rest == 2)) {
       sixes--; // 6 + 1 = 4 + 3 and 6 + 2 = 4 + 4: tiles of at least six accumulators
     }
-    tile6(w, first, stride, cols, src, srcRows, srcStride, init, initAt, initStride, dst, dstAt, dstStride, sixes);
+    PanelGemv.fp32Columns6(w, first, stride, cols, src, srcRows, srcStride, init, initAt, initStride, dst, dstAt,
+        dstStride, sixes);
     int k = sixes * ROWS;
-    for (; count - k >= 4; k += 4) {
-      PanelGemv.tile4(panel, block, slot, src, srcRows + k * srcStride, srcStride, init, initAt + k * initStride,
-          initStride, dst, dstAt + k * dstStride, dstStride);
-    }
+    int fours = (count - k) / 4;
+    PanelGemv.fp32Columns4(w, first, stride, cols, src, srcRows + k * srcStride, srcStride, init,
+        initAt + k * initStride, initStride, dst, dstAt + k * dstStride, dstStride, fours);
+    k += 4 * fours;
     if (count - k == 3) {
-      tile3(w, first, stride, cols, src, srcRows + k * srcStride, srcStride, init, initAt + k * initStride,
-          initStride, dst, dstAt + k * dstStride, dstStride);
+      PanelGemv.fp32Columns3(w, first, stride, cols, src, srcRows + k * srcStride, srcStride, init,
+          initAt + k * initStride, initStride, dst, dstAt + k * dstStride, dstStride, 1);
       k += 3;
     }
     singleRows(panel, block, slot, src, srcRows, srcStride, init, initAt, initStride, dst, dstAt, dstStride, k,
@@ -262,8 +161,8 @@ final class PanelGemm {
       if (sixes > 0 && (rest == 1 || rest == 2)) {
         sixes--; // as in fp32Rows: tiles of at least six accumulators
       }
-      tile6(scratch, scratchAt, row, cols, src, srcFirst, srcStride, scratch, zeroAt, 0, scratch, sumsAt, row,
-          sixes);
+      PanelGemv.fp32Columns6(scratch, scratchAt, row, cols, src, srcFirst, srcStride, scratch, zeroAt, 0, scratch,
+          sumsAt, row, sixes);
       int k = sixes * ROWS;
       scaleSums(panel, block, slot, scratch, sumsAt, init, initFirst, initStride, dst, dstFirst, dstStride, 0, k);
       for (; n - k >= 4; k += 4) {
@@ -271,8 +170,8 @@ final class PanelGemm {
             initFirst + k * initStride, initStride, dst, dstFirst + k * dstStride, dstStride);
       }
       if (n - k == 3) {
-        tile3(scratch, scratchAt, row, cols, src, srcFirst + k * srcStride, srcStride, scratch, zeroAt, 0, scratch,
-            sumsAt + k * row, row);
+        PanelGemv.fp32Columns3(scratch, scratchAt, row, cols, src, srcFirst + k * srcStride, srcStride, scratch,
+            zeroAt, 0, scratch, sumsAt + k * row, row, 1);
         scaleSums(panel, block, slot, scratch, sumsAt, init, initFirst, initStride, dst, dstFirst, dstStride, k,
             k + 3);
         k += 3;
