@@ -134,14 +134,18 @@ class VectorMathTest {
     double max = maxErrorOverRounds(TANH, x, Math::tanh, "tanh");
     System.out.println("VectorMath.tanh: max abs error " + max + " over " + x.length + " floats");
     float[] s = applyOnce(TANH, new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 30f, -30f,
-        Float.MAX_VALUE, -Float.MAX_VALUE, 0f});
+        Float.MAX_VALUE, -Float.MAX_VALUE, 0f, -0f, 1e-5f, -3e-30f});
     assertEquals(1f, s[0]);
     assertEquals(-1f, s[1]);
     assertEquals(1f, s[2]);
     assertEquals(-1f, s[3]);
     assertEquals(1f, s[4]);
     assertEquals(-1f, s[5]);
+    // Near 0 the rational itself is x to about 1e-7 relative, so tiny inputs stay accurate (-0 gives 0).
     assertEquals(0f, s[6]);
+    assertEquals(0f, s[7], 0f);
+    assertEquals(1e-5f, s[8], 2e-7 * 1e-5f);
+    assertEquals(-3e-30f, s[9], 2e-7 * 3e-30f);
   }
 
   @Test
