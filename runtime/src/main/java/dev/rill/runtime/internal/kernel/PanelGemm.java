@@ -17,11 +17,11 @@ import jdk.incubator.vector.VectorSpecies;
  * registers (the shape of the usual 6×16 AVX2 SGEMM micro-kernel).
  *
  * <p>Each row is summed column by column in exactly the order of {@link PanelGemv}'s one-row loops, so a row's
- * result is bitwise the same whichever tile computes it. The tiles themselves are generated with the other loops
- * in {@link PanelGemv} ({@code fp32Columns3}, {@code 4} and {@code 6}); this class picks them for a number of
- * rows and prepares reduced-precision slots for them. Tiles are fp32; {@link #rows} also takes bf16 panels (widened a slot at a time into
- * scratch, then the fp32 tiles) and int8 panels (the same, summing from zero and applying the row scale after
- * the sum, as the int8 kernels do).
+ * result is bitwise the same whichever tile computes it. The tiles themselves are generated with the other
+ * loops in {@link PanelGemv} ({@code fp32Columns3}, {@code 4} and {@code 6}); this class picks them for a
+ * number of rows and prepares reduced-precision slots for them. Tiles are fp32; {@link #rows} also takes bf16
+ * panels (widened a slot at a time into scratch, then the fp32 tiles) and int8 panels (the same, summing from
+ * zero and applying the row scale after the sum, as the int8 kernels do).
  */
 final class PanelGemm {
 
