@@ -1,6 +1,6 @@
 package dev.rill.tests;
 
-import dev.rill.converter.cli.CliRun;
+import dev.rill.cli.CliRun;
 import dev.rill.converter.json.Json;
 import dev.rill.converter.npy.Npy;
 import dev.rill.converter.npy.NpyArray;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rill.converter.cli.CliRun;
+import dev.rill.cli.CliRun;
 import dev.rill.converter.npy.Npy;
 import dev.rill.converter.npy.NpyArray;
 import dev.rill.runtime.testing.SharedFixtures;

@@ -69,8 +69,8 @@ class LauncherTest {
     assumeTrue(Files.isExecutable(script), "no executable ./rill launcher at " + script);
     assumeTrue(Files.isExecutable(Path.of("/bin/bash")) || Files.isExecutable(Path.of("/usr/bin/bash")),
         "the launcher is a bash script and bash is not installed");
-    assumeTrue(Files.isRegularFile(ROOT.resolve("converter/target/rill.classpath")),
-        "the CLI is not packaged (converter/target/rill.classpath is missing); run the tests through mvn verify");
+    assumeTrue(Files.isRegularFile(ROOT.resolve("cli/target/rill.classpath")),
+        "the CLI is not packaged (cli/target/rill.classpath is missing); run the tests through mvn verify");
     List<String> command = new ArrayList<>(List.of("bash", script.toString()));
     command.addAll(List.of(args));
     Path stdout = dir.resolve("stdout.txt");

@@ -1,4 +1,4 @@
-package dev.rill.converter.cli;
+package dev.rill.cli;
 
 import java.nio.file.Path;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package dev.rill.converter.cli;
+package dev.rill.cli;
 
 import dev.rill.converter.verify.OnnxVerifier;
 import dev.rill.converter.verify.OutputComparison;

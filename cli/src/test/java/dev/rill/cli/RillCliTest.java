@@ -1,4 +1,4 @@
-package dev.rill.converter.cli;
+package dev.rill.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

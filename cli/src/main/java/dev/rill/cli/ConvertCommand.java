@@ -1,4 +1,4 @@
-package dev.rill.converter.cli;
+package dev.rill.cli;
 
 import dev.rill.converter.onnx.OnnxImportOptions;
 import dev.rill.converter.onnx.OnnxImporter;

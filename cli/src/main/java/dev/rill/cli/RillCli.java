@@ -1,4 +1,4 @@
-package dev.rill.converter.cli;
+package dev.rill.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
