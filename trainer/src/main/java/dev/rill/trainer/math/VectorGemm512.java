@@ -144,7 +144,7 @@ final class VectorGemm512 extends VectorGemm {
   }
 
   @Override
-  void tilePacked(float[] a, float[] b, int b0, int k, float[] out, int o, int ldo, boolean acc) {
+  void tileColumns(float[] a, int a0, int lda, float[] b, int b0, int k, float[] out, int o, int ldo, boolean acc) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = FloatVector.zero(S);
     FloatVector c10 = FloatVector.zero(S);
@@ -165,28 +165,128 @@ final class VectorGemm512 extends VectorGemm {
       int bp = b0 + p * NR;
       FloatVector bv0 = FloatVector.fromArray(S, b, bp);
       FloatVector bv1 = FloatVector.fromArray(S, b, bp + 16);
-      FloatVector x0 = FloatVector.broadcast(S, a[p * MR + 0]);
+      FloatVector x0 = FloatVector.broadcast(S, a[a0 + p * lda + 0]);
       c00 = x0.fma(bv0, c00);
       c01 = x0.fma(bv1, c01);
-      FloatVector x1 = FloatVector.broadcast(S, a[p * MR + 1]);
+      FloatVector x1 = FloatVector.broadcast(S, a[a0 + p * lda + 1]);
       c10 = x1.fma(bv0, c10);
       c11 = x1.fma(bv1, c11);
-      FloatVector x2 = FloatVector.broadcast(S, a[p * MR + 2]);
+      FloatVector x2 = FloatVector.broadcast(S, a[a0 + p * lda + 2]);
       c20 = x2.fma(bv0, c20);
       c21 = x2.fma(bv1, c21);
-      FloatVector x3 = FloatVector.broadcast(S, a[p * MR + 3]);
+      FloatVector x3 = FloatVector.broadcast(S, a[a0 + p * lda + 3]);
       c30 = x3.fma(bv0, c30);
       c31 = x3.fma(bv1, c31);
-      FloatVector x4 = FloatVector.broadcast(S, a[p * MR + 4]);
+      FloatVector x4 = FloatVector.broadcast(S, a[a0 + p * lda + 4]);
       c40 = x4.fma(bv0, c40);
       c41 = x4.fma(bv1, c41);
-      FloatVector x5 = FloatVector.broadcast(S, a[p * MR + 5]);
+      FloatVector x5 = FloatVector.broadcast(S, a[a0 + p * lda + 5]);
       c50 = x5.fma(bv0, c50);
       c51 = x5.fma(bv1, c51);
-      FloatVector x6 = FloatVector.broadcast(S, a[p * MR + 6]);
+      FloatVector x6 = FloatVector.broadcast(S, a[a0 + p * lda + 6]);
       c60 = x6.fma(bv0, c60);
       c61 = x6.fma(bv1, c61);
-      FloatVector x7 = FloatVector.broadcast(S, a[p * MR + 7]);
+      FloatVector x7 = FloatVector.broadcast(S, a[a0 + p * lda + 7]);
+      c70 = x7.fma(bv0, c70);
+      c71 = x7.fma(bv1, c71);
+    }
+    if (acc) {
+      int o0 = o;
+      FloatVector.fromArray(S, out, o0).add(c00).intoArray(out, o0);
+      FloatVector.fromArray(S, out, o0 + 16).add(c01).intoArray(out, o0 + 16);
+      int o1 = o + 1 * ldo;
+      FloatVector.fromArray(S, out, o1).add(c10).intoArray(out, o1);
+      FloatVector.fromArray(S, out, o1 + 16).add(c11).intoArray(out, o1 + 16);
+      int o2 = o + 2 * ldo;
+      FloatVector.fromArray(S, out, o2).add(c20).intoArray(out, o2);
+      FloatVector.fromArray(S, out, o2 + 16).add(c21).intoArray(out, o2 + 16);
+      int o3 = o + 3 * ldo;
+      FloatVector.fromArray(S, out, o3).add(c30).intoArray(out, o3);
+      FloatVector.fromArray(S, out, o3 + 16).add(c31).intoArray(out, o3 + 16);
+      int o4 = o + 4 * ldo;
+      FloatVector.fromArray(S, out, o4).add(c40).intoArray(out, o4);
+      FloatVector.fromArray(S, out, o4 + 16).add(c41).intoArray(out, o4 + 16);
+      int o5 = o + 5 * ldo;
+      FloatVector.fromArray(S, out, o5).add(c50).intoArray(out, o5);
+      FloatVector.fromArray(S, out, o5 + 16).add(c51).intoArray(out, o5 + 16);
+      int o6 = o + 6 * ldo;
+      FloatVector.fromArray(S, out, o6).add(c60).intoArray(out, o6);
+      FloatVector.fromArray(S, out, o6 + 16).add(c61).intoArray(out, o6 + 16);
+      int o7 = o + 7 * ldo;
+      FloatVector.fromArray(S, out, o7).add(c70).intoArray(out, o7);
+      FloatVector.fromArray(S, out, o7 + 16).add(c71).intoArray(out, o7 + 16);
+    } else {
+      int o0 = o;
+      c00.intoArray(out, o0);
+      c01.intoArray(out, o0 + 16);
+      int o1 = o + 1 * ldo;
+      c10.intoArray(out, o1);
+      c11.intoArray(out, o1 + 16);
+      int o2 = o + 2 * ldo;
+      c20.intoArray(out, o2);
+      c21.intoArray(out, o2 + 16);
+      int o3 = o + 3 * ldo;
+      c30.intoArray(out, o3);
+      c31.intoArray(out, o3 + 16);
+      int o4 = o + 4 * ldo;
+      c40.intoArray(out, o4);
+      c41.intoArray(out, o4 + 16);
+      int o5 = o + 5 * ldo;
+      c50.intoArray(out, o5);
+      c51.intoArray(out, o5 + 16);
+      int o6 = o + 6 * ldo;
+      c60.intoArray(out, o6);
+      c61.intoArray(out, o6 + 16);
+      int o7 = o + 7 * ldo;
+      c70.intoArray(out, o7);
+      c71.intoArray(out, o7 + 16);
+    }
+  }
+
+  @Override
+  void tilePacked(float[] a, int a0, float[] b, int b0, int k, float[] out, int o, int ldo, boolean acc) {
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c01 = FloatVector.zero(S);
+    FloatVector c10 = FloatVector.zero(S);
+    FloatVector c11 = FloatVector.zero(S);
+    FloatVector c20 = FloatVector.zero(S);
+    FloatVector c21 = FloatVector.zero(S);
+    FloatVector c30 = FloatVector.zero(S);
+    FloatVector c31 = FloatVector.zero(S);
+    FloatVector c40 = FloatVector.zero(S);
+    FloatVector c41 = FloatVector.zero(S);
+    FloatVector c50 = FloatVector.zero(S);
+    FloatVector c51 = FloatVector.zero(S);
+    FloatVector c60 = FloatVector.zero(S);
+    FloatVector c61 = FloatVector.zero(S);
+    FloatVector c70 = FloatVector.zero(S);
+    FloatVector c71 = FloatVector.zero(S);
+    for (int p = 0; p < k; p++) {
+      int bp = b0 + p * NR;
+      FloatVector bv0 = FloatVector.fromArray(S, b, bp);
+      FloatVector bv1 = FloatVector.fromArray(S, b, bp + 16);
+      FloatVector x0 = FloatVector.broadcast(S, a[a0 + p * MR + 0]);
+      c00 = x0.fma(bv0, c00);
+      c01 = x0.fma(bv1, c01);
+      FloatVector x1 = FloatVector.broadcast(S, a[a0 + p * MR + 1]);
+      c10 = x1.fma(bv0, c10);
+      c11 = x1.fma(bv1, c11);
+      FloatVector x2 = FloatVector.broadcast(S, a[a0 + p * MR + 2]);
+      c20 = x2.fma(bv0, c20);
+      c21 = x2.fma(bv1, c21);
+      FloatVector x3 = FloatVector.broadcast(S, a[a0 + p * MR + 3]);
+      c30 = x3.fma(bv0, c30);
+      c31 = x3.fma(bv1, c31);
+      FloatVector x4 = FloatVector.broadcast(S, a[a0 + p * MR + 4]);
+      c40 = x4.fma(bv0, c40);
+      c41 = x4.fma(bv1, c41);
+      FloatVector x5 = FloatVector.broadcast(S, a[a0 + p * MR + 5]);
+      c50 = x5.fma(bv0, c50);
+      c51 = x5.fma(bv1, c51);
+      FloatVector x6 = FloatVector.broadcast(S, a[a0 + p * MR + 6]);
+      c60 = x6.fma(bv0, c60);
+      c61 = x6.fma(bv1, c61);
+      FloatVector x7 = FloatVector.broadcast(S, a[a0 + p * MR + 7]);
       c70 = x7.fma(bv0, c70);
       c71 = x7.fma(bv1, c71);
     }

@@ -189,6 +189,34 @@ class FloatGemmTest {
     assertTrue(FloatGemm.best().name().startsWith("vector-"), FloatGemm.best().name());
   }
 
+  /**
+   * op(a) = aᵀ where the rows of a are a multiple of 256 bytes apart (copied into tile panels before the product)
+   * and where they are not (read in place), with partial tiles, against the reference and across threads.
+   */
+  @Test
+  void transposedAAtPowerOfTwoStridesMatchesReference() {
+    SplittableRandom random = new SplittableRandom(11);
+    int[][] cases = {{100, 28, 40, 33}, {70, 58, 129, 17}, {33, 31, 65, 200}, {64, 0, 32, 64}, {37, 0, 9, 5}};
+    for (FloatGemm gemm : implementations()) {
+      try (FloatGemm three = gemm.withThreads(3)) {
+        for (int[] t : cases) {
+          int m = t[0];
+          int n = t[2];
+          int k = t[3];
+          for (boolean accumulate : new boolean[] {false, true}) {
+            FloatMatrix a = random(random, k, m, 1, t[1]);
+            FloatMatrix b = random(random, k, n, 0, 3);
+            FloatMatrix c = random(random, m, n, 2, 1);
+            float[] c0 = c.data().clone();
+            float[] one = run(gemm, a, true, b, false, c, c0, accumulate);
+            assertProduct(gemm.name() + " aᵀ stride " + a.stride(), a, true, b, false, c0, c, accumulate);
+            assertArrayEquals(one, run(three, a, true, b, false, c, c0, accumulate), "3 threads");
+          }
+        }
+      }
+    }
+  }
+
   // ---- k = 0 and empty products ----
 
   @Test
