@@ -54,6 +54,11 @@ public abstract class Cell {
   /** The last window's input, [T·B, X]. */
   private Matrix x;
   private State state;
+  private final List<Ops.Packed> packed = new ArrayList<>();
+  /** Rᵀ, prepared once per window for the recurrent products of every step. */
+  protected final Ops.Packed rForward;
+  /** R, prepared once per window for the recurrent gradients of every step. */
+  protected final Ops.Packed rBackward;
 
   /**
    * @param ops the precision
@@ -73,6 +78,22 @@ public abstract class Cell {
     this.r = Param.zeros(ops, name + ".R", rows, hidden);
     this.wb = Param.zeros(ops, name + ".Wb", 1, rows);
     this.rb = Param.zeros(ops, name + ".Rb", 1, rows);
+    this.rForward = pack(r.value(), true);
+    this.rBackward = pack(r.value(), false);
+  }
+
+  /**
+   * Prepares a view of the weights for the products of every step; it is refreshed at the start of each
+   * forward and backward pass.
+   *
+   * @param weights a view of W or R
+   * @param transpose whether the products use its transpose
+   * @return the prepared matrix
+   */
+  protected final Ops.Packed pack(Matrix weights, boolean transpose) {
+    Ops.Packed p = ops.pack(weights, transpose);
+    packed.add(p);
+    return p;
   }
 
   /** @return the trained tensors of this direction */
@@ -143,6 +164,7 @@ public abstract class Cell {
       ops.copy(initialC(), state.c());
     }
     x = in;
+    packed.forEach(Ops.Packed::repack);
     // Project the inputs of every step at once: pre = X·Wᵀ + Wb.
     ops.gemm(in, false, w.value(), true, pre, false);
     ops.addRow(pre, wb.value());
@@ -161,6 +183,7 @@ public abstract class Cell {
    * @param dIn the gradient with respect to the input [T·B, X], added to
    */
   public void backward(Matrix dIn) {
+    packed.forEach(Ops.Packed::repack);
     ops.fill(dhCarry, 0);
     resetCarry();
     for (int k = steps - 1; k >= 0; k--) {

@@ -27,10 +27,22 @@ final class GruCell extends Cell {
   private Matrix rh;     // reset before the product: r⊙h₋ [T·B, H]
   private Matrix tmp;    // [B, H]
   private Matrix tmp2;   // [B, H]
+  private final Ops.Packed zrForward;   // reset before the product: R_zrᵀ, R_zr, R_hᵀ and R_h prepared per window
+  private final Ops.Packed zrBackward;
+  private final Ops.Packed hForward;
+  private final Ops.Packed hBackward;
 
   GruCell(Ops ops, String name, int input, int hidden, boolean reverse, boolean linearBeforeReset) {
     super(ops, linearBeforeReset ? CellKind.GRU_LINEAR_BEFORE_RESET : CellKind.GRU, name, input, hidden, reverse);
     this.linearBeforeReset = linearBeforeReset;
+    if (!linearBeforeReset) {
+      zrForward = pack(r.value().rows(0, 2 * hidden), true);
+      zrBackward = pack(r.value().rows(0, 2 * hidden), false);
+      hForward = pack(r.value().rows(2 * hidden, hidden), true);
+      hBackward = pack(r.value().rows(2 * hidden, hidden), false);
+    } else {
+      zrForward = zrBackward = hForward = hBackward = null;
+    }
   }
 
   @Override
@@ -61,7 +73,7 @@ final class GruCell extends Cell {
     Matrix hPrev = hPrev(t);
     if (linearBeforeReset) {
       Matrix qt = at(q, t);
-      ops.gemm(hPrev, false, r.value(), true, qt, false);          // q = h₋·Rᵀ
+      ops.gemm(hPrev, false, rForward, qt, false);          // q = h₋·Rᵀ
       ops.addRow(qt, rb.value());                                   //   + Rb
       ops.add(rows(a, Z, 2), rows(a, Z, 2), rows(qt, Z, 2));        // a_zr += q_zr
       ops.activate(SIGMOID, z, z);                                  // z = σ(a_z)
@@ -69,22 +81,18 @@ final class GruCell extends Cell {
       ops.addMul(hHat, reset, gate(qt, H));                         // a_h += r⊙q_h
     } else {
       Matrix rt = at(rh, t);
-      ops.gemm(hPrev, false, r.value().rows(0, 2 * hidden), true, rows(a, Z, 2), true);
+      ops.gemm(hPrev, false, zrForward, rows(a, Z, 2), true);
       ops.addRow(a, rb.value());                                    // a += h₋·R_zrᵀ + Rb
       ops.activate(SIGMOID, z, z);                                  // z = σ(a_z)
       ops.activate(SIGMOID, reset, reset);                          // r = σ(a_r)
       ops.mul(rt, reset, hPrev);                                    // r⊙h₋
-      ops.gemm(rt, false, gateRows(H), true, hHat, true);           // a_h += (r⊙h₋)·R_hᵀ
+      ops.gemm(rt, false, hForward, hHat, true);           // a_h += (r⊙h₋)·R_hᵀ
     }
     ops.activate(TANH, hHat, hHat);                                 // ĥ = tanh(a_h)
     Matrix h = h(t);
     ops.sub(h, hPrev, hHat);                                        // h = ĥ + z⊙(h₋ - ĥ)
     ops.mul(h, z, h);
     ops.add(h, hHat, h);
-  }
-
-  private Matrix gateRows(int gate) {
-    return r.value().rows(gate * hidden, hidden);
   }
 
   @Override
@@ -106,13 +114,13 @@ final class GruCell extends Cell {
       ops.activateBackward(SIGMOID, dr, tmp, reset);
       ops.copy(rows(dqt, Z, 2), rows(da, Z, 2));                    // dq_zr = da_zr
       ops.mul(gate(dqt, H), dhHat, reset);                          // dq_h = da_h⊙r
-      ops.gemm(dqt, false, r.value(), false, dhCarry, true);        // dh₋ += dq·R
+      ops.gemm(dqt, false, rBackward, dhCarry, true);        // dh₋ += dq·R
     } else {
-      ops.gemm(dhHat, false, gateRows(H), false, tmp2, false);      // d(r⊙h₋) = da_h·R_h
+      ops.gemm(dhHat, false, hBackward, tmp2, false);      // d(r⊙h₋) = da_h·R_h
       ops.mul(tmp, tmp2, hPrev);                                    // da_r = d(r⊙h₋)⊙h₋⊙r(1-r)
       ops.activateBackward(SIGMOID, dr, tmp, reset);
       ops.addMul(dhCarry, tmp2, reset);                             // dh₋ += d(r⊙h₋)⊙r
-      ops.gemm(rows(da, Z, 2), false, r.value().rows(0, 2 * hidden), false, dhCarry, true); // dh₋ += da_zr·R_zr
+      ops.gemm(rows(da, Z, 2), false, zrBackward, dhCarry, true); // dh₋ += da_zr·R_zr
     }
   }
 

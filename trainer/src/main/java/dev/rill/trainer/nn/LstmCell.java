@@ -74,7 +74,7 @@ final class LstmCell extends Cell {
     Matrix a = at(pre, t);
     Matrix i = gate(a, I), o = gate(a, O), f = gate(a, F), g = gate(a, C);
     Matrix cPrev = cPrev(t), c = c(t), tc = at(tanhC, t);
-    ops.gemm(hPrev(t), false, r.value(), true, a, true);      // a += h₋·Rᵀ
+    ops.gemm(hPrev(t), false, rForward, a, true);      // a += h₋·Rᵀ
     ops.addRow(a, rb.value());                                  // a += Rb
     if (p != null) {
       ops.addMulRow(i, cPrev, peep(0));                         // aᵢ += pᵢ⊙c₋
@@ -128,7 +128,7 @@ final class LstmCell extends Cell {
       ops.addColumnSumsOfProduct(dp.cols(hidden, hidden), dO, c(t));        // dpₒ += Σ daₒ⊙c
       ops.addColumnSumsOfProduct(dp.cols(2 * hidden, hidden), df, cPrev);   // dp_f += Σ da_f⊙c₋
     }
-    ops.gemm(da, false, r.value(), false, dhCarry, false);      // dh₋ = da·R
+    ops.gemm(da, false, rBackward, dhCarry, false);      // dh₋ = da·R
   }
 
   @Override

@@ -37,7 +37,7 @@ final class MinimalGruCell extends Cell {
     Matrix a = at(pre, t);
     Matrix u = gate(a, U), cand = gate(a, C);
     Matrix hPrev = hPrev(t), h = h(t);
-    ops.gemm(hPrev, false, r.value(), true, a, true);        // a += h₋·Rᵀ
+    ops.gemm(hPrev, false, rForward, a, true);        // a += h₋·Rᵀ
     ops.addRow(a, rb.value());                                // a += Rb
     ops.activate(SIGMOID, u, u);                              // u = σ(a_u)
     ops.activate(TANH, cand, cand);                           // c̃ = tanh(a_c)
@@ -58,7 +58,7 @@ final class MinimalGruCell extends Cell {
     ops.mul(tmp, dh, u);                                      // da_c = dh⊙u⊙(1 - c̃²)
     ops.activateBackward(TANH, gate(da, C), tmp, cand);
     ops.sub(dhCarry, dh, tmp);                                // dh₋ = dh⊙(1 - u)
-    ops.gemm(da, false, r.value(), false, dhCarry, true);     //     + da·R
+    ops.gemm(da, false, rBackward, dhCarry, true);     //     + da·R
   }
 
   @Override

@@ -32,7 +32,7 @@ final class RnnCell extends Cell {
   @Override
   protected void forwardStep(int t) {
     Matrix a = at(pre, t);
-    ops.gemm(hPrev(t), false, r.value(), true, a, true);     // a += h₋·Rᵀ
+    ops.gemm(hPrev(t), false, rForward, a, true);     // a += h₋·Rᵀ
     ops.addRow(a, rb.value());                                // a += Rb
     ops.activate(f, h(t), a);                                 // h = f(a)
   }
@@ -41,7 +41,7 @@ final class RnnCell extends Cell {
   protected void backwardStep(int t) {
     Matrix da = at(dPre, t);
     ops.activateBackward(f, da, dh, h(t));                    // da = dh⊙f'(a)
-    ops.gemm(da, false, r.value(), false, dhCarry, false);    // dh₋ = da·R
+    ops.gemm(da, false, rBackward, dhCarry, false);    // dh₋ = da·R
   }
 
   @Override

@@ -1,18 +1,27 @@
 package dev.rill.trainer.tensor;
 
+import dev.rill.trainer.math.FloatGemm;
+import dev.rill.trainer.math.FloatActivations;
+import dev.rill.trainer.math.FloatMatrix;
+import dev.rill.trainer.math.PackedMatrix;
+
 /**
  * Single-precision operations for training: the element-wise updates as plain loops over the float arrays
- * (which C2 vectorises), and a matrix product. Every override computes exactly what {@link Ops} defines,
- * rounded to float once per element.
+ * (which C2 vectorises), the register-tiled matrix product of {@link FloatGemm#best()}, and sigmoid and tanh
+ * from the rational approximation of {@link FloatActivations} (within 3e-7 of the exact functions, and bitwise
+ * the same in compiled and interpreted code). The other overrides compute exactly what {@link Ops} defines,
+ * rounded to float once per element. Not thread-safe (it reuses a scratch buffer).
  */
 final class FloatOps extends Ops {
-  private final int threads;
+  private final FloatGemm gemm;
+  private final FloatActivations activations = FloatActivations.best();
+  private double[] sums = new double[0];
 
   FloatOps(int threads) {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1, got " + threads);
     }
-    this.threads = threads;
+    this.gemm = threads == 1 ? FloatGemm.best() : FloatGemm.best().withThreads(threads);
   }
 
   @Override
@@ -23,32 +32,11 @@ final class FloatOps extends Ops {
   @Override
   public void gemm(Matrix a, boolean ta, Matrix b, boolean tb, Matrix c, boolean accumulate) {
     productShapes(a, ta, b, tb, c);
-    float[] af = a.floatArray();
-    float[] bf = b.floatArray();
-    float[] cf = c.floatArray();
-    int m = c.rows();
-    int n = c.cols();
-    int k = ta ? a.rows() : a.cols();
-    for (int i = 0; i < m; i++) {
-      int ci = c.offset() + i * c.stride();
-      if (!accumulate) {
-        java.util.Arrays.fill(cf, ci, ci + n, 0f);
-      }
-      for (int p = 0; p < k; p++) {
-        float aip = ta ? af[a.offset() + p * a.stride() + i] : af[a.offset() + i * a.stride() + p];
-        if (tb) {
-          int bj = b.offset() + p;
-          for (int j = 0; j < n; j++) {
-            cf[ci + j] += aip * bf[bj + j * b.stride()];
-          }
-        } else {
-          int bp = b.offset() + p * b.stride();
-          for (int j = 0; j < n; j++) {
-            cf[ci + j] += aip * bf[bp + j];
-          }
-        }
-      }
-    }
+    gemm.multiply(view(a), ta, view(b), tb, view(c), accumulate);
+  }
+
+  private static FloatMatrix view(Matrix m) {
+    return new FloatMatrix(m.floatArray(), m.offset(), m.rows(), m.cols(), m.stride());
   }
 
   @Override
@@ -60,22 +48,83 @@ final class FloatOps extends Ops {
       int yi = y.offset() + i * y.stride();
       int xi = x.offset() + i * x.stride();
       switch (f) {
-        case SIGMOID -> {
-          for (int j = 0; j < y.cols(); j++) {
-            yf[yi + j] = (float) (1 / (1 + Math.exp(-xf[xi + j])));
-          }
-        }
-        case TANH -> {
-          for (int j = 0; j < y.cols(); j++) {
-            yf[yi + j] = (float) Math.tanh(xf[xi + j]);
-          }
-        }
+        case SIGMOID -> activations.apply(xf, xi, yf, yi, y.cols(), 0.5f, 0.5f);   // σ(x) = ½ + ½ tanh(x/2)
+        case TANH -> activations.apply(xf, xi, yf, yi, y.cols(), 1f, 0f);
         case RELU -> {
           for (int j = 0; j < y.cols(); j++) {
             yf[yi + j] = Math.max(xf[xi + j], 0f);
           }
         }
       }
+    }
+  }
+
+  @Override
+  public Packed pack(Matrix b, boolean transpose) {
+    PackedMatrix packed = gemm.pack(view(b), transpose);
+    return new Packed(b, transpose) {
+      @Override
+      public void repack() {
+        packed.repack(view(b), transpose);
+      }
+
+      @Override
+      Object implementation() {
+        return packed;
+      }
+    };
+  }
+
+  @Override
+  public void gemm(Matrix a, boolean ta, Packed b, Matrix c, boolean accumulate) {
+    productShapes(a, ta, b.source(), b.transposed(), c);
+    gemm.multiply(view(a), ta, (PackedMatrix) b.implementation(), view(c), accumulate);
+  }
+
+  @Override
+  public void addColumnSums(Matrix row, Matrix a) {
+    oneRow(a, row);
+    double[] sums = columnSums(a.cols());
+    float[] af = a.floatArray();
+    for (int i = 0; i < a.rows(); i++) {
+      int ai = a.offset() + i * a.stride();
+      for (int j = 0; j < a.cols(); j++) {
+        sums[j] += af[ai + j];
+      }
+    }
+    addSums(row, sums);
+  }
+
+  @Override
+  public void addColumnSumsOfProduct(Matrix row, Matrix a, Matrix b) {
+    same(a, b);
+    oneRow(a, row);
+    double[] sums = columnSums(a.cols());
+    float[] af = a.floatArray();
+    float[] bf = b.floatArray();
+    for (int i = 0; i < a.rows(); i++) {
+      int ai = a.offset() + i * a.stride();
+      int bi = b.offset() + i * b.stride();
+      for (int j = 0; j < a.cols(); j++) {
+        sums[j] += (double) af[ai + j] * bf[bi + j];
+      }
+    }
+    addSums(row, sums);
+  }
+
+  /** A zeroed buffer of column sums, reused: the same order of additions as the reference, row by row. */
+  private double[] columnSums(int n) {
+    if (sums.length < n) {
+      sums = new double[n];
+    }
+    java.util.Arrays.fill(sums, 0, n, 0);
+    return sums;
+  }
+
+  private static void addSums(Matrix row, double[] sums) {
+    float[] r = row.floatArray();
+    for (int j = 0; j < row.cols(); j++) {
+      r[row.offset() + j] = (float) (r[row.offset() + j] + sums[j]);
     }
   }
 

@@ -55,6 +55,65 @@ public abstract class Ops {
   public abstract void gemm(Matrix a, boolean transposeA, Matrix b, boolean transposeB, Matrix c, boolean accumulate);
 
   /**
+   * op(b) prepared for many products: a weight matrix used at every step of a window. Call {@link #repack()}
+   * after b changes.
+   *
+   * @param b the matrix
+   * @param transpose whether the products use bᵀ
+   * @return the prepared matrix
+   */
+  public Packed pack(Matrix b, boolean transpose) {
+    return new Packed(b, transpose) {
+      @Override
+      public void repack() {}
+
+      @Override
+      Object implementation() {
+        return b;
+      }
+    };
+  }
+
+  /**
+   * c = (accumulate ? c : 0) + op(a) · b for a prepared b; the same values as {@link #gemm} with b's source.
+   *
+   * @param a left factor
+   * @param transposeA whether to use aᵀ
+   * @param b the prepared right factor
+   * @param c the result; must not overlap a
+   * @param accumulate whether to add to c
+   */
+  public void gemm(Matrix a, boolean transposeA, Packed b, Matrix c, boolean accumulate) {
+    gemm(a, transposeA, b.source(), b.transposed(), c, accumulate);
+  }
+
+  /** A matrix prepared by {@link #pack} for the products of one {@code Ops}. */
+  public abstract static class Packed {
+    private final Matrix source;
+    private final boolean transposed;
+
+    Packed(Matrix source, boolean transposed) {
+      this.source = source;
+      this.transposed = transposed;
+    }
+
+    /** @return the matrix it was prepared from */
+    public Matrix source() {
+      return source;
+    }
+
+    /** @return whether the products use the source's transpose */
+    public boolean transposed() {
+      return transposed;
+    }
+
+    /** Prepares it again from the source's current values. */
+    public abstract void repack();
+
+    abstract Object implementation();
+  }
+
+  /**
    * y = f(x).
    *
    * @param f the function

@@ -46,11 +46,13 @@ class FloatOpsTest {
   }
 
   private static void assertSame(Matrix expected, Matrix actual, String what) {
+    // sigmoid and tanh are a rational approximation within 3e-7 of the exact functions; the rest exact
+    boolean approximated = what.startsWith("SIGMOID forward") || what.startsWith("TANH forward");
     for (int i = 0; i < expected.rows(); i++) {
       for (int j = 0; j < expected.cols(); j++) {
         float e = (float) expected.get(i, j);
         float a = (float) actual.get(i, j);
-        assertEquals(e, a, Math.ulp(e), what + " at (" + i + ", " + j + ")");
+        assertEquals(e, a, approximated ? 3e-7 : Math.ulp(e), what + " at (" + i + ", " + j + ")");
       }
     }
   }
