@@ -55,9 +55,9 @@ public abstract class Cell {
   private Matrix x;
   private State state;
   private final List<Ops.Packed> packed = new ArrayList<>();
-  /** Rᵀ, prepared once per window for the recurrent products of every step. */
+  /** Rᵀ, prepared once per window for the recurrent products of every step (null for the reset-before GRU). */
   protected final Ops.Packed rForward;
-  /** R, prepared once per window for the recurrent gradients of every step. */
+  /** R, prepared once per window for the recurrent gradients of every step (null for the reset-before GRU). */
   protected final Ops.Packed rBackward;
 
   /**
@@ -78,8 +78,10 @@ public abstract class Cell {
     this.r = Param.zeros(ops, name + ".R", rows, hidden);
     this.wb = Param.zeros(ops, name + ".Wb", 1, rows);
     this.rb = Param.zeros(ops, name + ".Rb", 1, rows);
-    this.rForward = pack(r.value(), true);
-    this.rBackward = pack(r.value(), false);
+    // A cell whose gates meet R in parts (the GRU that resets before the product) prepares its own views.
+    boolean whole = kind != CellKind.GRU;
+    this.rForward = whole ? pack(r.value(), true) : null;
+    this.rBackward = whole ? pack(r.value(), false) : null;
   }
 
   /**
