@@ -21,12 +21,16 @@ public enum Loss {
       }
       double sum = 0;
       for (int j = 0; j < n; j++) {
-        sum += Math.exp(z.get(row, j) - max);
+        double e = Math.exp(z.get(row, j) - max);
+        sum += e;
+        if (dz != null) {
+          dz.set(row, j, e);                                         // e = exp(z - max), kept for p
+        }
       }
       double logSum = Math.log(sum);
       if (dz != null) {
         for (int j = 0; j < n; j++) {
-          double p = Math.exp(z.get(row, j) - max - logSum);        // p = softmax(z)
+          double p = dz.get(row, j) / sum;                           // p = softmax(z)
           dz.set(row, j, (p - (j == target ? 1 : 0)) * scale);      // dz = p - onehot(target)
         }
       }
