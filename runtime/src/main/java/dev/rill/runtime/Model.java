@@ -81,7 +81,8 @@ public final class Model implements AutoCloseable {
    * @param path the file
    * @param options the weight precision and threads
    * @return the model; close it to free its memory
-   * @throws ModelFormatException if the file is not a valid model; the message names what is wrong
+   * @throws ModelFormatException if the file is not a valid model, or needs more than the options'
+   *     {@link LoadOptions#maxWeightBytes() weight budget}; the message names what is wrong
    * @throws IOException if the file cannot be read
    */
   public static Model load(Path path, LoadOptions options) throws IOException {
@@ -156,22 +157,31 @@ public final class Model implements AutoCloseable {
    * @param model the model message
    * @param options the weight precision and threads
    * @return the model; close it to free its memory
-   * @throws IllegalArgumentException if the model is invalid (its cause is the
-   *     {@link ModelFormatException}); the message names what is wrong
+   * @throws IllegalArgumentException if the model is invalid or needs more than the options'
+   *     {@link LoadOptions#maxWeightBytes() weight budget} (its cause is the {@link ModelFormatException});
+   *     the message names what is wrong
    */
   public static Model of(RillModel model, LoadOptions options) {
     Objects.requireNonNull(model, "model");
     try {
       ModelValidator.validate(model);
+      return create(model, options);
     } catch (ModelFormatException e) {
       throw new IllegalArgumentException("invalid model: " + e.getMessage(), e);
     }
-    return create(model, options);
   }
 
-  /** Loads a model that the format module has validated. */
-  private static Model create(RillModel validated, LoadOptions options) {
-    return new Model(validated, Objects.requireNonNull(options, "options"));
+  /** Loads a model that the format module has validated, within the options' weight budget. */
+  private static Model create(RillModel validated, LoadOptions options) throws ModelFormatException {
+    Objects.requireNonNull(options, "options");
+    long needed = ModelPlan.preparedBytes(validated, precision(options.weights()));
+    if (needed > options.maxWeightBytes()) {
+      throw new ModelFormatException("the model's " + validated.getLayersCount() + " layers need "
+          + (needed == Long.MAX_VALUE ? "more than 2^63" : needed) + " bytes of " + options.weights()
+          + " weights, more than the load budget of " + options.maxWeightBytes() + " bytes (every layer counts, "
+          + "also when layers share tensors); if the file is trusted, raise LoadOptions.builder().maxWeightBytes(...)");
+    }
+    return new Model(validated, options);
   }
 
   /** The floats per step of a vector model, or the vocabulary size of a token model. */
