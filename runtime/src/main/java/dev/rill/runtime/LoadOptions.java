@@ -48,6 +48,9 @@ public final class LoadOptions {
    * <p>With more than 1 thread, a model with such a layer starts {@code threads - 1} daemon worker threads,
    * stopped by {@link Model#close()}; otherwise no thread is started. Sessions of one model share the
    * workers and take turns. Kernels that cannot split a step ignore this setting.
+   *
+   * <p>At most {@link Runtime#availableProcessors()} (as seen when {@link Builder#threads} was called): more
+   * threads than cores cannot run a step faster, and each one costs a thread stack.
    */
   public int threads() {
     return threads;
@@ -101,12 +104,16 @@ public final class LoadOptions {
       return this;
     }
 
-    /** Sets the number of threads a streaming step may use (default 1); must be at least 1. See {@link LoadOptions#threads()}. */
+    /**
+     * Sets the number of threads a streaming step may use (default 1); must be at least 1. A value above
+     * {@link Runtime#availableProcessors()} is lowered to it, so one configuration suits machines of any size.
+     * See {@link LoadOptions#threads()}.
+     */
     public Builder threads(int threads) {
       if (threads < 1) {
         throw new IllegalArgumentException("threads must be at least 1, got " + threads);
       }
-      this.threads = threads;
+      this.threads = Math.min(threads, Runtime.getRuntime().availableProcessors());
       return this;
     }
 

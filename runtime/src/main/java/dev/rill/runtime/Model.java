@@ -48,19 +48,28 @@ public final class Model implements AutoCloseable {
     this.proto = proto;
     this.options = options;
     this.arena = Arena.ofShared();
+    ModelPlan builtPlan;
+    StepThreads startedThreads = null;
     try {
-      this.plan = ModelPlan.build(proto, precision(options.weights()), KernelProvider.get(), arena);
-    } catch (RuntimeException e) {
+      builtPlan = ModelPlan.build(proto, precision(options.weights()), KernelProvider.get(), arena);
+      boolean splittable = builtPlan.recurrentLayers().stream().flatMap(layer -> layer.cells().stream())
+          .anyMatch(cell -> cell.supportsRanges() && cell.spec().hiddenSize() >= StepThreads.DEFAULT_MIN_HIDDEN);
+      if (options.threads() > 1 && splittable) {
+        startedThreads = new StepThreads(options.threads(), StepThreads.DEFAULT_MIN_HIDDEN);
+      }
+    } catch (Throwable t) {
+      // Errors too (an OutOfMemoryError while packing): a failed load must not keep its off-heap weights.
+      if (startedThreads != null) {
+        startedThreads.close();
+      }
       arena.close();
-      throw e;
+      throw t;
     }
+    this.plan = builtPlan;
+    this.stepThreads = startedThreads;
     this.recurrentLayers = plan.recurrentLayers();
     this.notStreamable = recurrentLayers.stream().map(StreamStepper::notStreamableMessage)
         .filter(Objects::nonNull).findFirst().orElse(null);
-    boolean splittable = recurrentLayers.stream().flatMap(layer -> layer.cells().stream())
-        .anyMatch(cell -> cell.supportsRanges() && cell.spec().hiddenSize() >= StepThreads.DEFAULT_MIN_HIDDEN);
-    this.stepThreads = options.threads() > 1 && splittable
-        ? new StepThreads(options.threads(), StepThreads.DEFAULT_MIN_HIDDEN) : null;
   }
 
   /**

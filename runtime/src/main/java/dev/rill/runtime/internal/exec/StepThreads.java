@@ -52,8 +52,13 @@ public final class StepThreads implements AutoCloseable {
     for (int i = 0; i < workers.length; i++) {
       workers[i] = new Worker(i + 1);
     }
-    for (Worker worker : workers) {
-      worker.thread.start();
+    try {
+      for (Worker worker : workers) {
+        worker.thread.start();
+      }
+    } catch (Throwable t) {
+      close(); // stops the workers already started ("unable to create native thread")
+      throw t;
     }
   }
 
