@@ -289,7 +289,8 @@ public final class Model implements AutoCloseable {
    * @param batch the sequences, their lengths and initial state
    * @return the outputs and final state
    * @throws IllegalArgumentException if the batch does not fit the model (input kind, sizes, token range,
-   *     initial state shape)
+   *     initial state shape), or if an output or final state would be longer than a Java array can be
+   *     ({@code steps × batch × outputSize} floats); checked before any work
    */
   public SequenceResult run(SequenceBatch batch) {
     ensureOpen();
