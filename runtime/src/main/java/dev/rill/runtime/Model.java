@@ -270,9 +270,10 @@ public final class Model implements AutoCloseable {
    * through the batch's slots; all its memory is allocated here. The batch is used by one thread at a time
    * and must be closed.
    *
-   * @param capacity the largest number of streams open at once, at least 1
+   * @param capacity the largest number of streams open at once, in [1, {@link StreamBatch#MAX_CAPACITY}]
    * @return a batch with every slot free
-   * @throws IllegalArgumentException if {@code capacity} is less than 1
+   * @throws IllegalArgumentException if {@code capacity} is less than 1 or more than
+   *     {@link StreamBatch#MAX_CAPACITY}
    * @throws IllegalStateException if the model has a bidirectional or reverse layer, or is closed
    */
   public StreamBatch newStreamBatch(int capacity) {
