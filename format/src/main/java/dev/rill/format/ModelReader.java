@@ -5,6 +5,7 @@ import dev.rill.format.proto.RillModel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -46,24 +47,35 @@ public final class ModelReader {
    *
    * @param file the {@code .rill} file
    * @return the validated model
-   * @throws ModelFormatException if the file is not a valid Rill model (the message starts with the path)
+   * @throws ModelFormatException if the file is not a valid Rill model, or not a regular file (a directory, FIFO
+   *     or device: these are refused before they are opened); the message starts with the path
    * @throws IOException if the file cannot be read
    */
   public RillModel read(Path file) throws IOException {
     Objects.requireNonNull(file, "file");
+    String notRegular = InputFiles.notRegularFile(file);
+    if (notRegular != null) {
+      throw new ModelFormatException(notRegular);
+    }
     byte[] bytes;
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = channel.size();
-      checkSize(size, true, file + ": ");
-      bytes = new byte[(int) size];
-      ByteBuffer buffer = ByteBuffer.wrap(bytes);
-      while (buffer.hasRemaining()) {
-        if (channel.read(buffer) < 0) {
-          throw new ModelFormatException(file + ": the file shrank while it was read");
+      if (size == 0) {
+        // Some files report no size but have content (/proc, some FUSE file systems): read to the end.
+        bytes = Channels.newInputStream(channel).readNBytes((int) limits.maxFileBytes() + 1);
+        checkSize(bytes.length, false, file + ": ");
+      } else {
+        checkSize(size, true, file + ": ");
+        bytes = new byte[(int) size];
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) {
+          if (channel.read(buffer) < 0) {
+            throw new ModelFormatException(file + ": the file shrank while it was read");
+          }
         }
-      }
-      if (channel.read(ByteBuffer.allocate(1)) > 0) {
-        throw new ModelFormatException(file + ": the file grew while it was read");
+        if (channel.read(ByteBuffer.allocate(1)) > 0) {
+          throw new ModelFormatException(file + ": the file grew while it was read");
+        }
       }
     }
     try {

@@ -52,4 +52,15 @@ final class TestModels {
         .dense("out", 5, random(rnd, 5 * 4), random(rnd, 5), OutputActivation.LOG_SOFTMAX)
         .build();
   }
+
+  /** input 64 -> lstm H 512 -> dense 8: about 4.7 MB, so that writing it takes a while; {@code version} in metadata. */
+  static RillModel largeLstm(int version) {
+    Random rnd = new Random(version);
+    int h = 512;
+    return ModelBuilder.create().input(64)
+        .lstm("lstm0", Direction.FORWARD, h, random(rnd, 4L * h * 64), random(rnd, 4L * h * h), random(rnd, 8L * h))
+        .dense("out", 8, random(rnd, 8L * h), random(rnd, 8), OutputActivation.NONE)
+        .metadata("version", Integer.toString(version))
+        .build();
+  }
 }

@@ -48,19 +48,28 @@ public final class Model implements AutoCloseable {
     this.proto = proto;
     this.options = options;
     this.arena = Arena.ofShared();
+    ModelPlan builtPlan;
+    StepThreads startedThreads = null;
     try {
-      this.plan = ModelPlan.build(proto, precision(options.weights()), KernelProvider.get(), arena);
-    } catch (RuntimeException e) {
+      builtPlan = ModelPlan.build(proto, precision(options.weights()), KernelProvider.get(), arena);
+      boolean splittable = builtPlan.recurrentLayers().stream().flatMap(layer -> layer.cells().stream())
+          .anyMatch(cell -> cell.supportsRanges() && cell.spec().hiddenSize() >= StepThreads.DEFAULT_MIN_HIDDEN);
+      if (options.threads() > 1 && splittable) {
+        startedThreads = new StepThreads(options.threads(), StepThreads.DEFAULT_MIN_HIDDEN);
+      }
+    } catch (Throwable t) {
+      // Errors too (an OutOfMemoryError while packing): a failed load must not keep its off-heap weights.
+      if (startedThreads != null) {
+        startedThreads.close();
+      }
       arena.close();
-      throw e;
+      throw t;
     }
+    this.plan = builtPlan;
+    this.stepThreads = startedThreads;
     this.recurrentLayers = plan.recurrentLayers();
     this.notStreamable = recurrentLayers.stream().map(StreamStepper::notStreamableMessage)
         .filter(Objects::nonNull).findFirst().orElse(null);
-    boolean splittable = recurrentLayers.stream().flatMap(layer -> layer.cells().stream())
-        .anyMatch(cell -> cell.supportsRanges() && cell.spec().hiddenSize() >= StepThreads.DEFAULT_MIN_HIDDEN);
-    this.stepThreads = options.threads() > 1 && splittable
-        ? new StepThreads(options.threads(), StepThreads.DEFAULT_MIN_HIDDEN) : null;
   }
 
   /**
@@ -81,7 +90,8 @@ public final class Model implements AutoCloseable {
    * @param path the file
    * @param options the weight precision and threads
    * @return the model; close it to free its memory
-   * @throws ModelFormatException if the file is not a valid model; the message names what is wrong
+   * @throws ModelFormatException if the file is not a valid model, or needs more than the options'
+   *     {@link LoadOptions#maxWeightBytes() weight budget}; the message names what is wrong
    * @throws IOException if the file cannot be read
    */
   public static Model load(Path path, LoadOptions options) throws IOException {
@@ -156,22 +166,31 @@ public final class Model implements AutoCloseable {
    * @param model the model message
    * @param options the weight precision and threads
    * @return the model; close it to free its memory
-   * @throws IllegalArgumentException if the model is invalid (its cause is the
-   *     {@link ModelFormatException}); the message names what is wrong
+   * @throws IllegalArgumentException if the model is invalid or needs more than the options'
+   *     {@link LoadOptions#maxWeightBytes() weight budget} (its cause is the {@link ModelFormatException});
+   *     the message names what is wrong
    */
   public static Model of(RillModel model, LoadOptions options) {
     Objects.requireNonNull(model, "model");
     try {
       ModelValidator.validate(model);
+      return create(model, options);
     } catch (ModelFormatException e) {
       throw new IllegalArgumentException("invalid model: " + e.getMessage(), e);
     }
-    return create(model, options);
   }
 
-  /** Loads a model that the format module has validated. */
-  private static Model create(RillModel validated, LoadOptions options) {
-    return new Model(validated, Objects.requireNonNull(options, "options"));
+  /** Loads a model that the format module has validated, within the options' weight budget. */
+  private static Model create(RillModel validated, LoadOptions options) throws ModelFormatException {
+    Objects.requireNonNull(options, "options");
+    long needed = ModelPlan.preparedBytes(validated, precision(options.weights()));
+    if (needed > options.maxWeightBytes()) {
+      throw new ModelFormatException("the model's " + validated.getLayersCount() + " layers need "
+          + (needed == Long.MAX_VALUE ? "more than 2^63" : needed) + " bytes of " + options.weights()
+          + " weights, more than the load budget of " + options.maxWeightBytes() + " bytes (every layer counts, "
+          + "also when layers share tensors); if the file is trusted, raise LoadOptions.builder().maxWeightBytes(...)");
+    }
+    return new Model(validated, options);
   }
 
   /** The floats per step of a vector model, or the vocabulary size of a token model. */
@@ -251,9 +270,10 @@ public final class Model implements AutoCloseable {
    * through the batch's slots; all its memory is allocated here. The batch is used by one thread at a time
    * and must be closed.
    *
-   * @param capacity the largest number of streams open at once, at least 1
+   * @param capacity the largest number of streams open at once, in [1, {@link StreamBatch#MAX_CAPACITY}]
    * @return a batch with every slot free
-   * @throws IllegalArgumentException if {@code capacity} is less than 1
+   * @throws IllegalArgumentException if {@code capacity} is less than 1 or more than
+   *     {@link StreamBatch#MAX_CAPACITY}
    * @throws IllegalStateException if the model has a bidirectional or reverse layer, or is closed
    */
   public StreamBatch newStreamBatch(int capacity) {
@@ -270,7 +290,8 @@ public final class Model implements AutoCloseable {
    * @param batch the sequences, their lengths and initial state
    * @return the outputs and final state
    * @throws IllegalArgumentException if the batch does not fit the model (input kind, sizes, token range,
-   *     initial state shape)
+   *     initial state shape), or if an output or final state would be longer than a Java array can be
+   *     ({@code steps × batch × outputSize} floats); checked before any work
    */
   public SequenceResult run(SequenceBatch batch) {
     ensureOpen();

@@ -33,6 +33,12 @@ import java.util.Objects;
  */
 public final class StreamBatch implements AutoCloseable {
 
+  /**
+   * The largest capacity: 65,536 streams. One step computes every open stream together, so a larger batch buys
+   * nothing over several batches, and its buffers (capacity × every layer's width) could exhaust memory.
+   */
+  public static final int MAX_CAPACITY = 1 << 16;
+
   private static final int NO_ROW = -1;
 
   private final Model model;
@@ -60,6 +66,10 @@ public final class StreamBatch implements AutoCloseable {
   StreamBatch(Model model, int capacity) {
     if (capacity < 1) {
       throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
+    }
+    if (capacity > MAX_CAPACITY) {
+      throw new IllegalArgumentException("capacity must be at most " + MAX_CAPACITY + " (StreamBatch.MAX_CAPACITY), "
+          + "got " + capacity + "; use several batches for more streams");
     }
     this.model = model;
     this.capacity = capacity;
@@ -235,6 +245,9 @@ public final class StreamBatch implements AutoCloseable {
   public void output(int slot, MemorySegment output) {
     int row = outputRow(slot);
     StreamingSession.checkBytes("output", output.byteSize(), outputFloats, "produces");
+    if (output.isReadOnly()) {
+      throw new IllegalArgumentException("the output segment is read-only");
+    }
     MemorySegment.copy(stepper.output(), rowOffset(row, outputFloats), output, 0,
         (long) outputFloats * Float.BYTES);
   }

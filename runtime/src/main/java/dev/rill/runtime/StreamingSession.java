@@ -84,12 +84,16 @@ public final class StreamingSession implements AutoCloseable {
   /**
    * Like {@link #step(float[], float[])} with native-order float32 segments of exactly
    * {@code inputSize * 4} and {@code outputSize * 4} bytes (heap or off-heap).
+   *
+   * @throws IllegalArgumentException as {@link #step(float[], float[])} does, and if {@code output} is read-only
+   *     (checked before the step: the state does not advance)
    */
   public void step(MemorySegment input, MemorySegment output) {
     ensureOpen();
     checkVector();
     checkBytes("input", input.byteSize(), inputFloats, "takes");
     checkBytes("output", output.byteSize(), outputFloats, "produces");
+    checkWritable(output);
     MemorySegment.copy(input, 0, stepper.input(), 0, (long) inputFloats * Float.BYTES);
     stepper.step();
     MemorySegment.copy(stepper.output(), 0, output, 0, (long) outputFloats * Float.BYTES);
@@ -100,6 +104,7 @@ public final class StreamingSession implements AutoCloseable {
     ensureOpen();
     checkToken(token);
     checkBytes("output", output.byteSize(), outputFloats, "produces");
+    checkWritable(output);
     stepper.setToken(0, token);
     stepper.step();
     MemorySegment.copy(stepper.output(), 0, output, 0, (long) outputFloats * Float.BYTES);
@@ -231,6 +236,13 @@ public final class StreamingSession implements AutoCloseable {
     if (actual != expected) {
       throw new IllegalArgumentException(what + " has " + actual + " floats but the model " + verb + " "
           + expected + " per step");
+    }
+  }
+
+  /** Checked before a step, so that a step never advances the state and then fails to deliver its output. */
+  static void checkWritable(MemorySegment output) {
+    if (output.isReadOnly()) {
+      throw new IllegalArgumentException("the output segment is read-only; the step was not taken");
     }
   }
 

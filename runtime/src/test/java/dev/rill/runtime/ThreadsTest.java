@@ -98,10 +98,13 @@ class ThreadsTest {
       assertEquals(Set.of(), now, "no worker for 1 thread or for layers below H = " + H);
     }
     Set<Thread> started;
+    // threads(3) is lowered to the number of cores.
+    int threads = Math.min(3, Runtime.getRuntime().availableProcessors());
     try (Model model = Model.of(large, LoadOptions.builder().threads(3).build())) {
       started = stepThreads();
       started.removeAll(before);
-      assertEquals(2, started.size(), "3 threads = the caller and 2 workers: " + started);
+      assertEquals(threads > 1 ? threads - 1 : 0, started.size(),
+          threads + " threads = the caller and " + (threads - 1) + " workers: " + started);
       for (Thread worker : started) {
         assertTrue(worker.isDaemon(), worker.getName() + " is a daemon");
       }
@@ -109,6 +112,20 @@ class ThreadsTest {
     for (Thread worker : started) {
       worker.join(10_000);
       assertFalse(worker.isAlive(), worker.getName() + " stopped when the model closed");
+    }
+  }
+
+  @Test
+  void threadsAreAtMostTheAvailableProcessors() throws InterruptedException {
+    int cores = Runtime.getRuntime().availableProcessors();
+    assertEquals(cores, LoadOptions.builder().threads(Integer.MAX_VALUE).build().threads());
+    assertEquals(cores, LoadOptions.builder().threads(cores + 1).build().threads());
+    RillModel large = new RandomModels(48).vectorInput(X).rnn(H, Direction.FORWARD, Options.DEFAULT).build();
+    Set<Thread> before = stepThreads();
+    try (Model model = Model.of(large, LoadOptions.builder().threads(Integer.MAX_VALUE).build())) {
+      Set<Thread> started = stepThreads();
+      started.removeAll(before);
+      assertEquals(cores - 1, started.size(), "one worker per core besides the caller: " + started.size());
     }
   }
 

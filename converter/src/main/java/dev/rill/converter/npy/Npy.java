@@ -1,5 +1,6 @@
 package dev.rill.converter.npy;
 
+import dev.rill.format.InputFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -38,6 +39,10 @@ public final class Npy {
 
   /** Reads a {@code .npy} file. */
   public static NpyArray read(Path path) throws IOException {
+    String notRegular = InputFiles.notRegularFile(path);
+    if (notRegular != null) {
+      throw new NpyFormatException(notRegular);
+    }
     long size = Files.size(path);
     if (size > MAX_ELEMENTS + MAX_HEADER_BYTES) {
       throw new NpyFormatException(path + ": file of " + size + " bytes is too large");

@@ -607,13 +607,14 @@ final class GraphWalker {
     StreamShape s = streamOf(node, 0, what);
     long[] perm = new NodeAttributes(node).getInts("perm");
     int r = s.rank();
+    // Checked before it is used: a hostile perm may be shorter than the rank or repeat an axis.
+    if (perm != null && (perm.length != r || new HashSet<>(Arrays.stream(perm).boxed().toList()).size() != r)) {
+      throw new OnnxImportException(what + ": perm " + Arrays.toString(perm) + " is not a permutation of rank " + r);
+    }
     List<List<Tag>> out = new ArrayList<>();
     for (int i = 0; i < r; i++) {
       int src = perm == null ? r - 1 - i : (int) ConstantFolder.normalizeAxis(perm[i], r, what);
       out.add(s.axes().get(src));
-    }
-    if (perm != null && (perm.length != r || new HashSet<>(Arrays.stream(perm).boxed().toList()).size() != r)) {
-      throw new OnnxImportException(what + ": perm " + Arrays.toString(perm) + " is not a permutation of rank " + r);
     }
     produce(firstOutput(node), new StreamShape(out, s.lastStep()));
   }
@@ -661,7 +662,11 @@ final class GraphWalker {
     int rank = s.rank() + axes.length;
     boolean[] one = new boolean[rank];
     for (long a : axes) {
-      one[(int) ConstantFolder.normalizeAxis(a, rank, what)] = true;
+      int i = (int) ConstantFolder.normalizeAxis(a, rank, what);
+      if (one[i]) {
+        throw new OnnxImportException(what + ": axes " + Arrays.toString(axes) + " name axis " + i + " twice");
+      }
+      one[i] = true;
     }
     List<List<Tag>> out = new ArrayList<>();
     int k = 0;
@@ -674,6 +679,10 @@ final class GraphWalker {
   private void flatten(NodeProto node, String what) throws OnnxImportException {
     StreamShape s = streamOf(node, 0, what);
     long axis = new NodeAttributes(node).getInt("axis", 1);
+    if (axis < -s.rank() || axis > s.rank()) {
+      throw new OnnxImportException(what + ": axis " + axis + " out of range [" + -s.rank() + ", " + s.rank()
+          + "] for data " + s);
+    }
     int a = (int) (axis < 0 ? axis + s.rank() : axis);
     List<Tag> left = new ArrayList<>();
     List<Tag> right = new ArrayList<>();
@@ -707,6 +716,9 @@ final class GraphWalker {
       List<List<Tag>> tail = new ArrayList<>();
       for (int i = target.length - 1; i > infer; i--) {
         List<Tag> group = new ArrayList<>();
+        if (target[i] == 0 && !allowZero && i >= s.rank()) {
+          throw cannotReshape(s, target, what); // a 0 copies an input dimension that does not exist
+        }
         long want = target[i] == 0 && !allowZero ? s.size(i) : target[i];
         long prod = 1;
         while (prod < want && end > pos && flat.get(end - 1).size() > 0) {

@@ -4,8 +4,10 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.rill.converter.onnx.proto.ModelProto;
 import dev.rill.converter.onnx.proto.TensorProto;
+import dev.rill.format.InputFiles;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PushbackInputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -61,16 +63,25 @@ final class OnnxFiles {
   }
 
   private static InputStream open(Path file) throws IOException {
+    String notRegular = InputFiles.notRegularFile(file);
+    if (notRegular != null) {
+      throw new OnnxImportException(notRegular);
+    }
     try {
       long size = Files.size(file);
       if (size > MAX_FILE_BYTES) {
         throw new OnnxImportException(file + " has " + size + " bytes; ONNX protobuf files are at most 2 GiB "
             + "(larger models keep their weights in external data)");
       }
-      if (size == 0) {
+      // Some files report no size but have content (/proc): look for a first byte instead.
+      PushbackInputStream in = new PushbackInputStream(Files.newInputStream(file));
+      int first = in.read();
+      if (first < 0) {
+        in.close();
         throw new OnnxImportException(file + " is empty");
       }
-      return Files.newInputStream(file);
+      in.unread(first);
+      return in;
     } catch (NoSuchFileException e) {
       throw new OnnxImportException(file + " not found", e);
     }

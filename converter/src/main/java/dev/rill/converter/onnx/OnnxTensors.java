@@ -328,6 +328,8 @@ public final class OnnxTensors {
         throw new OnnxImportException(what + " is not a regular file");
       }
       return real;
+    } catch (OnnxImportException e) {
+      throw e; // already says what is wrong (it is an IOException too: not to be wrapped again below)
     } catch (IOException e) {
       throw new OnnxImportException(what + ": " + e, e);
     }

@@ -35,7 +35,7 @@ import java.util.Set;
  * {@code lstm, gru, rnn, lstm_cell, gru_cell, rnn_cell, linear, embedding}. {@code nonlinearity}
  * ({@code tanh} or {@code relu}) applies to {@code rnn}/{@code rnn_cell} only; {@code activation}
  * ({@code none, softmax, log_softmax, sigmoid, tanh}) to {@code linear} only. {@code vocabulary}
- * and {@code metadata} are optional.
+ * and {@code metadata} are optional; a {@code vocabulary} is refused unless the model starts with an embedding.
  *
  * @param modules the modules in order
  * @param vocabulary token strings by id for a model that starts with an embedding (may be empty)

@@ -256,6 +256,12 @@ public final class PyTorchImporter {
           + last.describe());
     }
     if (first.kind() != ModuleKind.EMBEDDING) {
+      if (spec != null && !spec.vocabulary().isEmpty()) {
+        // A vector model has no token ids to name: dropping the list silently would hide a wrong spec or file.
+        throw new PyTorchImportException("the spec has a vocabulary of " + spec.vocabulary().size() + " tokens, but "
+            + "the model starts with " + first.describe() + ", not an embedding: it takes float vectors, not token "
+            + "ids; remove \"vocabulary\" from the spec or import the model with its nn.Embedding");
+      }
       model.input(first.inputSize());
     } else if (spec != null && !spec.vocabulary().isEmpty() && spec.vocabulary().size() != first.inputSize()) {
       throw new PyTorchImportException("the spec's vocabulary has " + spec.vocabulary().size() + " tokens but embedding '"

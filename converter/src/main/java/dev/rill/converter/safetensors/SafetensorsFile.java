@@ -2,6 +2,7 @@ package dev.rill.converter.safetensors;
 
 import dev.rill.converter.json.Json;
 import dev.rill.converter.json.JsonParseException;
+import dev.rill.format.InputFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -66,6 +67,10 @@ public final class SafetensorsFile implements AutoCloseable {
    * @throws IOException if the file cannot be read
    */
   public static SafetensorsFile open(Path path) throws IOException {
+    String notRegular = InputFiles.notRegularFile(path);
+    if (notRegular != null) {
+      throw new SafetensorsFormatException(notRegular);
+    }
     FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
     try {
       return parse(path, channel);

@@ -101,6 +101,40 @@ class MalformedOnnxFileTest {
     assertTrue(e.getMessage().contains("W"), e.getMessage());
   }
 
+  /** The RNN model with one more node on its output Y [T, 1, 1, 2], whose output Z is the graph's output. */
+  private static ModelProto withNodeAfterRnn(dev.rill.converter.onnx.proto.NodeProto extra,
+      dev.rill.converter.onnx.proto.TensorProto... initializers) {
+    ModelProto valid = validRnn();
+    GraphProto.Builder graph = valid.getGraph().toBuilder().addNode(extra).clearOutput()
+        .addOutput(value("Z", 1, "T", 1L, 2L));
+    for (var t : initializers) {
+      graph.addInitializer(t);
+    }
+    return valid.toBuilder().setGraph(graph).build();
+  }
+
+  @Test
+  void attributesThatDoNotFitTheNodesInputAreRefusedNamingTheNode() throws Exception {
+    var cases = java.util.Map.of(
+        withNodeAfterRnn(node("Transpose", "short_perm", List.of("Y"), List.of("Z"), OnnxModels.ints("perm", 0))),
+        "perm [0] is not a permutation of rank 4",
+        withNodeAfterRnn(node("Transpose", "repeated_perm", List.of("Y"), List.of("Z"),
+            OnnxModels.ints("perm", 0, 0, 1, 2))), "is not a permutation",
+        withNodeAfterRnn(node("Unsqueeze", "repeated_axes", List.of("Y"), List.of("Z"),
+            OnnxModels.ints("axes", 1, 1))), "name axis 1 twice",
+        withNodeAfterRnn(node("Flatten", "far_axis", List.of("Y"), List.of("Z"), attr("axis", 9L))),
+        "axis 9 out of range",
+        withNodeAfterRnn(node("Reshape", "copy_missing_dim", List.of("Y", "shape"), List.of("Z")),
+            OnnxModels.int64s("shape", new long[] {-1, 0, 0, 0, 0, 0}, 6)), "cannot follow reshape");
+    for (var c : cases.entrySet()) {
+      String name = c.getKey().getGraph().getNode(1).getName();
+      Path file = write(dir, name + ".onnx", c.getKey());
+      OnnxImportException e = assertThrows(OnnxImportException.class, () -> OnnxImporter.importModel(file), name);
+      assertTrue(e.getMessage().contains("'" + name + "'") && e.getMessage().contains(c.getValue()),
+          () -> name + ": " + e.getMessage());
+    }
+  }
+
   @Test
   void missingFile() {
     assertFails(dir.resolve("absent.onnx"), "absent.onnx not found");

@@ -2,6 +2,7 @@ package dev.rill.converter.onnx;
 
 import static dev.rill.converter.onnx.OnnxModels.floats;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -112,6 +113,15 @@ class OnnxTensorsTest {
     Files.createDirectories(file.getParent());
     Files.write(file, b.array());
     return file;
+  }
+
+  @Test
+  void anExternalDataErrorIsReportedOnce() throws Exception {
+    Path model = dir.resolve("model");
+    Files.createDirectories(model.resolve("weights.bin"));
+    OnnxImportException e = assertThrows(OnnxImportException.class,
+        () -> OnnxTensors.decode(external(Map.of("location", "weights.bin"), 3), model, CAP));
+    assertEquals("tensor 't': external data location 'weights.bin' is not a regular file", e.getMessage());
   }
 
   @Test

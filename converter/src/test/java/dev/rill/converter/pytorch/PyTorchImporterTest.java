@@ -188,6 +188,15 @@ class PyTorchImporterTest {
   }
 
   @Test
+  void aVocabularyForAVectorModelIsRefused() throws IOException {
+    add("proj.weight", 6, 6);
+    addStack("lstm.", 4, 1, false, true, 6, 6);
+    assertImportFails(spec("{\"modules\": [{\"name\": \"lstm\", \"kind\": \"lstm\"}, "
+        + "{\"name\": \"proj\", \"kind\": \"linear\"}], \"vocabulary\": [\"a\", \"b\"]}"),
+        "the spec has a vocabulary of 2 tokens, but the model starts with");
+  }
+
+  @Test
   void specFileErrorsAreNamed() {
     assertSpecError("{\"modules\": []}", "\"modules\" must be a non-empty array of modules");
     assertSpecError("{\"modules\": [{\"name\": \"a\", \"kind\": \"conv\"}]}", "modules[0].kind: unknown module kind 'conv' (valid: lstm, gru, rnn");

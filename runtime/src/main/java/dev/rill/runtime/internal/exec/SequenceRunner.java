@@ -43,12 +43,18 @@ public final class SequenceRunner {
    */
   private static final long PROJECTION_BYTES = 256 * 1024;
 
+  /** The longest Java array that every JVM can allocate. */
+  static final int MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
+
   private SequenceRunner() {}
 
   /**
    * Runs {@code steps × batch} inputs: {@code vectors} [T, N, plan.inputSize()] for a vector model or
    * {@code tokens} [T, N] (already range-checked) for a token model. {@code lengths} has N entries in
    * [0, T]. {@code initialHidden}/{@code initialCell} hold per recurrent layer [D, N, H] or null (zeros).
+   *
+   * @throws IllegalArgumentException before any work if an output or state array of the result would be longer
+   *     than a Java array can be
    */
   public static Result run(ModelPlan plan, float[] vectors, int[] tokens, int steps, int batch, int[] lengths,
       float[][] initialHidden, float[][] initialCell) {
@@ -58,6 +64,7 @@ public final class SequenceRunner {
   /** {@link #run} with up to {@code projectionBytes} of projections per chunk of steps (tests: small chunks). */
   static Result run(ModelPlan plan, float[] vectors, int[] tokens, int steps, int batch, int[] lengths,
       float[][] initialHidden, float[][] initialCell, long projectionBytes) {
+    checkResultFits(plan, steps, batch);
     List<RecurrentLayer> recurrent = plan.recurrentLayers();
     float[][] layerOutputs = new float[recurrent.size()][];
     float[][] finalHidden = new float[recurrent.size()][];
@@ -100,6 +107,35 @@ public final class SequenceRunner {
       // out its arrays read-only) instead of copying [T, N, D*H] floats again.
       float[] output = lastLayerOutput != null ? lastLayerOutput : OffHeap.toArray(x, 0, rows * plan.outputSize());
       return new Result(output, layerOutputs, finalHidden, finalCell);
+    }
+  }
+
+  /**
+   * The arrays of the result (each recurrent layer's outputs [T, N, D*H] and final state [D, N, H], the last
+   * layer's outputs [T, N, out]) must fit in Java arrays: checked in long arithmetic before anything is
+   * allocated, so that an int product cannot wrap to a short (or negative) length.
+   */
+  static void checkResultFits(ModelPlan plan, int steps, int batch) {
+    for (Layer layer : plan.layers()) {
+      if (layer instanceof RecurrentLayer rec) {
+        requireArray("the outputs of layer '" + rec.name() + "'", steps, batch, rec.outputSize());
+        requireArray("the final state of layer '" + rec.name() + "'", rec.directions(), batch, rec.hiddenSize());
+      }
+    }
+    requireArray("the model's output", steps, batch, plan.outputSize());
+  }
+
+  private static void requireArray(String what, long steps, long batch, long width) {
+    long floats;
+    try {
+      floats = Math.multiplyExact(Math.multiplyExact(steps, batch), width);
+    } catch (ArithmeticException overflow) {
+      floats = Long.MAX_VALUE;
+    }
+    if (floats > MAX_ARRAY_LENGTH) {
+      throw new IllegalArgumentException(what + " would hold " + steps + " × " + batch + " × " + width + " = "
+          + (floats == Long.MAX_VALUE ? "more than 2^63" : floats) + " floats, more than a Java array can ("
+          + MAX_ARRAY_LENGTH + "): run fewer steps or a smaller batch at a time");
     }
   }
 

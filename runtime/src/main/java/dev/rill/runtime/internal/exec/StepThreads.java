@@ -36,6 +36,9 @@ public final class StepThreads implements AutoCloseable {
   private volatile Throwable failure;
   private volatile Thread caller;
   private volatile boolean callerParked;
+  /** Set first by close(): new jobs are refused while the one in progress finishes. */
+  private volatile boolean closing;
+  /** Set under this object's lock, so never between a job's check and its publication: workers stop on it. */
   private volatile boolean closed;
 
   /** Starts {@code threads - 1} daemon workers; layers with fewer than {@code minHidden} units are not split. */
@@ -49,8 +52,13 @@ public final class StepThreads implements AutoCloseable {
     for (int i = 0; i < workers.length; i++) {
       workers[i] = new Worker(i + 1);
     }
-    for (Worker worker : workers) {
-      worker.thread.start();
+    try {
+      for (Worker worker : workers) {
+        worker.thread.start();
+      }
+    } catch (Throwable t) {
+      close(); // stops the workers already started ("unable to create native thread")
+      throw t;
     }
   }
 
@@ -69,8 +77,8 @@ public final class StepThreads implements AutoCloseable {
    * An exception of a part is rethrown here.
    */
   public synchronized void run(Parts parts) {
-    if (closed) {
-      throw new IllegalStateException("the step threads are closed");
+    if (closing) {
+      throw new IllegalStateException("the step threads are closed (the model was closed)");
     }
     job = parts;
     caller = Thread.currentThread();
@@ -113,10 +121,17 @@ public final class StepThreads implements AutoCloseable {
     }
   }
 
-  /** Stops the workers (after a job in progress); idempotent. */
+  /**
+   * Stops the workers after the job in progress, if any, which completes (a caller never waits for workers
+   * that stopped); later {@link #run} calls throw IllegalStateException. Idempotent.
+   */
   @Override
   public void close() {
-    closed = true;
+    closing = true;
+    // The lock waits for a job that passed its check to be done: a worker that sees closed has no job left.
+    synchronized (this) {
+      closed = true;
+    }
     for (Worker worker : workers) {
       LockSupport.unpark(worker.thread);
     }

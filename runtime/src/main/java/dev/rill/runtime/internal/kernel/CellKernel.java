@@ -13,6 +13,7 @@ import java.lang.foreign.MemorySegment;
  */
 public interface CellKernel {
 
+  /** The cell's shape and options; its {@code w} and {@code r} are null: the matrices are packed off-heap. */
   CellSpec spec();
 
   /** Bytes of scratch that {@link #step} and {@link #stepProjected} need for {@code n} streams. */

@@ -36,7 +36,8 @@ final class ScalarCellKernel implements CellKernel {
   private final float clip;
 
   ScalarCellKernel(CellSpec spec, WeightPrecision precision, Arena arena) {
-    this.spec = spec;
+    // Only the shape and options are kept: the matrices live packed in the arena from here on.
+    this.spec = spec.withoutMatrices();
     this.kind = spec.kind();
     this.inputSize = spec.inputSize();
     this.hidden = spec.hiddenSize();

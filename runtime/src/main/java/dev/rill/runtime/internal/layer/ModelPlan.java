@@ -76,6 +76,57 @@ public record ModelPlan(int inputSize, EmbeddingLayer embedding, List<Layer> lay
     return new ModelPlan(inputSize, embedding, layers);
   }
 
+  /**
+   * The bytes that {@link #build} will allocate for the weights of {@code model} at {@code precision}, from
+   * the layers' shapes alone (nothing is decoded): per layer, its weight matrices at the precision's element
+   * size plus its float32 biases, peepholes, int8 row scales and embedding table. Layers that reference the
+   * same tensors count once each, because each packs its own copy. The kernels' padding of the last block of
+   * rows is not counted. Saturates at {@code Long.MAX_VALUE}.
+   */
+  public static long preparedBytes(RillModel model, WeightPrecision precision) {
+    long elementBytes = switch (precision) {
+      case FP32 -> 4;
+      case BF16 -> 2;
+      case INT8 -> 1;
+    };
+    long scaleBytes = precision == WeightPrecision.INT8 ? Float.BYTES : 0;
+    long total = 0;
+    try {
+      for (dev.rill.format.proto.Layer layer : model.getLayersList()) {
+        long bytes = 0;
+        switch (layer.getKindCase()) {
+          case EMBEDDING -> bytes = Math.multiplyExact(
+              Math.multiplyExact((long) layer.getEmbedding().getVocabSize(), layer.getEmbedding().getDim()),
+              (long) Float.BYTES);
+          case DENSE -> {
+            var d = layer.getDense();
+            long out = d.getOutputSize();
+            long matrix = Math.multiplyExact(out, (long) d.getInputSize());
+            bytes = Math.addExact(Math.multiplyExact(matrix, elementBytes), out * (Float.BYTES + scaleBytes));
+          }
+          case LSTM, GRU, MINIMAL_GRU, RNN -> {
+            Recurrent rec = GateLayout.recurrent(layer);
+            long directions = GateLayout.directions(rec.getDirection());
+            long h = rec.getHiddenSize();
+            long rows = Math.multiplyExact(directions, GateLayout.gates(layer) * h);
+            long matrices = Math.multiplyExact(rows, Math.addExact((long) rec.getInputSize(), h));
+            // Two biases per row, and int8 scales for the rows of W and of R; peepholes are 3 per unit.
+            long perRow = 2L * Float.BYTES + 2 * scaleBytes;
+            bytes = Math.addExact(Math.multiplyExact(matrices, elementBytes), rows * perRow);
+            if (layer.hasLstm() && !layer.getLstm().getP().isEmpty()) {
+              bytes = Math.addExact(bytes, directions * 3 * h * Float.BYTES);
+            }
+          }
+          default -> { }
+        }
+        total = Math.addExact(total, bytes);
+      }
+    } catch (ArithmeticException overflow) {
+      return Long.MAX_VALUE;
+    }
+    return total;
+  }
+
   /** The recurrent layers in order; their index is the layer index of {@code State}. */
   public List<RecurrentLayer> recurrentLayers() {
     List<RecurrentLayer> out = new ArrayList<>();

@@ -114,6 +114,45 @@ class StepThreadsTest {
     }
   }
 
+  /**
+   * A close() racing with a job: every caller either finishes its job or gets an IllegalStateException;
+   * none waits forever for workers that already stopped. Many short rounds, each closing at a random point.
+   */
+  @Test
+  void closeDuringJobsEndsEveryCallerWithoutHanging() throws InterruptedException {
+    Random random = new Random(11);
+    for (int round = 0; round < 3_000; round++) {
+      StepThreads threads = new StepThreads(2 + round % 2, 1);
+      java.util.concurrent.atomic.AtomicReference<Throwable> unexpected =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      Thread caller = new Thread(() -> {
+        try {
+          while (true) {
+            threads.run(part -> { });
+          }
+        } catch (IllegalStateException closed) {
+          if (!String.valueOf(closed.getMessage()).contains("closed")) {
+            unexpected.set(closed);
+          }
+        } catch (Throwable t) {
+          unexpected.set(t);
+        }
+      });
+      caller.start();
+      for (int spin = random.nextInt(20_000); spin > 0; spin--) {
+        Thread.onSpinWait();
+      }
+      threads.close();
+      caller.join(10_000); // a hang guard only
+      boolean hung = caller.isAlive();
+      if (hung) {
+        caller.interrupt();
+      }
+      assertFalse(hung, "round " + round + ": a job still waits for its workers after close()");
+      assertEquals(null, unexpected.get(), "round " + round);
+    }
+  }
+
   @Test
   void workersAreDaemonsAndStopOnClose() throws InterruptedException {
     StepThreads threads = new StepThreads(3, 1);
