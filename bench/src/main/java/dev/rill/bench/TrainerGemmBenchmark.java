@@ -9,6 +9,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.CompilerControl;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
@@ -168,10 +169,14 @@ public class TrainerGemmBenchmark {
    * This core's fp32 FMA peak: {@value #PEAK_CHAINS} independent register-resident FMA chains of the preferred
    * species (more than latency times throughput), {@link #PEAK_FLOPS} flops per op, on one thread.
    *
+   * <p>Not inlined into JMH's loop: that compilation would outgrow C2's inlining budget and box the vectors
+   * (measured: 5 GFLOP/s instead of about 200).
+   *
    * @param peak the starting values
    * @return a lane of the sums, so that JMH keeps the work
    */
   @Benchmark
+  @CompilerControl(CompilerControl.Mode.DONT_INLINE)
   public float fmaPeak(Peak peak) {
     FloatVector seed = peak.seed;
     FloatVector m = seed;
