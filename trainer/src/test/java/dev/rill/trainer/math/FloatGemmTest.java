@@ -331,6 +331,32 @@ class FloatGemmTest {
     }
   }
 
+  /**
+   * The checks and the dispatch shared by all implementations allocate nothing per product of a steady shape
+   * (the scalar kernel is used, so the result does not depend on when C2 compiles the vector code).
+   */
+  @Test
+  void productsOfASteadyShapeDoNotAllocate() {
+    FloatGemm gemm = FloatGemm.scalar();
+    FloatMatrix a = FloatMatrix.zeros(3, 5);
+    FloatMatrix b = FloatMatrix.zeros(4, 5);
+    FloatMatrix c = FloatMatrix.zeros(3, 4);
+    PackedMatrix packed = gemm.pack(b, true);
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    for (int i = 0; i < 20_000; i++) {
+      gemm.multiply(a, false, b, true, c, false);
+      gemm.multiply(a, false, packed, c, true);
+    }
+    long before = threads.getCurrentThreadAllocatedBytes();
+    for (int i = 0; i < 1000; i++) {
+      gemm.multiply(a, false, b, true, c, false);
+      gemm.multiply(a, false, packed, c, true);
+    }
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    assertTrue(allocated < 1000, allocated + " bytes allocated by 2000 products");
+  }
+
   // ---- checks and messages ----
 
   @Test
