@@ -190,8 +190,8 @@ class FloatGemmTest {
   }
 
   /**
-   * op(a) = aᵀ where the rows of a are a multiple of 256 bytes apart (copied into tile panels before the product)
-   * and where they are not (read in place), with partial tiles, against the reference and across threads.
+   * op(a) = aᵀ where the rows of a are a multiple of 256 bytes apart and where they are not, with partial tiles
+   * (the bottom one copied before the product), against the reference and across threads.
    */
   @Test
   void transposedAAtPowerOfTwoStridesMatchesReference() {
