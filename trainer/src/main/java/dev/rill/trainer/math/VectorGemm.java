@@ -31,6 +31,11 @@ abstract class VectorGemm extends AbstractGemm {
     }
   }
 
+  /** Bits of this machine's preferred float vectors. */
+  static int preferredBits() {
+    return FloatVector.SPECIES_PREFERRED.vectorBitSize();
+  }
+
   static VectorGemm preferred() {
     return ofBits(FloatVector.SPECIES_PREFERRED.vectorBitSize());
   }
