@@ -33,7 +33,7 @@ abstract class AbstractGemm implements FloatGemm {
     Objects.requireNonNull(b, "b");
     int k = transposeB ? b.cols() : b.rows();
     int n = transposeB ? b.rows() : b.cols();
-    if (check(a, transposeA, k, n, describe("b", b, transposeB), c, accumulate)) {
+    if (check(a, transposeA, k, n, b, transposeB, c, accumulate)) {
       PackedMatrix packed = packScratch.get();
       packed.packFrom(b, transposeB);
       run(a, transposeA, packed, c, accumulate);
@@ -55,7 +55,7 @@ abstract class AbstractGemm implements FloatGemm {
       throw new IllegalArgumentException("b was packed in panels of " + b.panelWidth() + " columns, but " + name()
           + " multiplies panels of " + panelWidth() + "; pack it with this implementation");
     }
-    if (check(a, transposeA, b.rows(), b.cols(), "packed op(b) " + b.rows() + "x" + b.cols(), c, accumulate)) {
+    if (check(a, transposeA, b.rows(), b.cols(), null, false, c, accumulate)) {
       run(a, transposeA, b, c, accumulate);
     }
   }
@@ -79,21 +79,23 @@ abstract class AbstractGemm implements FloatGemm {
   }
 
   /**
-   * Checks the shapes; handles the products with nothing to sum. Returns whether {@link #compute} is still to run.
+   * Checks the shapes, op(b) being k x n (b null: packed); handles the products with nothing to sum. Returns
+   * whether {@link #compute} is still to run. Builds no message unless a check fails (no allocation per product).
    */
-  private static boolean check(FloatMatrix a, boolean transposeA, int k, int n, String bText, FloatMatrix c,
-      boolean accumulate) {
+  private static boolean check(FloatMatrix a, boolean transposeA, int k, int n, FloatMatrix b, boolean transposeB,
+      FloatMatrix c, boolean accumulate) {
     Objects.requireNonNull(a, "a");
     Objects.requireNonNull(c, "c");
     int m = transposeA ? a.cols() : a.rows();
     int ka = transposeA ? a.rows() : a.cols();
     if (ka != k) {
+      String bText = describeB(b, transposeB, k, n);
       throw new IllegalArgumentException("inner dimensions differ: " + describe("a", a, transposeA) + " has " + ka
           + " columns but " + bText + " has " + k + " rows");
     }
     if (c.rows() != m || c.cols() != n) {
       throw new IllegalArgumentException("c is " + c.shape() + " but op(a)·op(b) is " + m + "x" + n + " ("
-          + describe("a", a, transposeA) + ", " + bText + ")");
+          + describe("a", a, transposeA) + ", " + describeB(b, transposeB, k, n) + ")");
     }
     if (m == 0 || n == 0) {
       return false;
@@ -109,6 +111,10 @@ abstract class AbstractGemm implements FloatGemm {
       return false;
     }
     return true;
+  }
+
+  private static String describeB(FloatMatrix b, boolean transposeB, int k, int n) {
+    return b == null ? "packed op(b) " + k + "x" + n : describe("b", b, transposeB);
   }
 
   private static String describe(String name, FloatMatrix x, boolean transposed) {

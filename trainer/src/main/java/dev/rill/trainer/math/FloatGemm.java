@@ -86,6 +86,7 @@ public interface FloatGemm extends AutoCloseable {
    *
    * @return the vector product, thread-safe
    * @throws UnsupportedOperationException if the module jdk.incubator.vector cannot be used
+   * @throws IllegalArgumentException if the preferred float vectors are narrower than 128 bits
    */
   static FloatGemm vector() {
     Platform.requireVectorModule();
@@ -109,12 +110,14 @@ public interface FloatGemm extends AutoCloseable {
   }
 
   /**
-   * The vector product when the module jdk.incubator.vector is readable and the JIT has C2 (C1 runs Vector API
-   * code over a hundred times slower), else the scalar one.
+   * The vector product when the module jdk.incubator.vector is readable, the JIT has C2 (C1 runs Vector API
+   * code over a hundred times slower) and float vectors are at least 128 bits wide, else the scalar one.
    *
    * @return the fastest product available, thread-safe
    */
   static FloatGemm best() {
-    return Platform.vectorProblem() == null ? VectorGemm.preferred() : ScalarGemm.INSTANCE;
+    return Platform.vectorProblem() == null && VectorGemm.preferredBits() >= 128
+        ? VectorGemm.preferred()
+        : ScalarGemm.INSTANCE;
   }
 }

@@ -138,6 +138,24 @@ public final class PackedMatrix {
             Arrays.fill(dst, d + width, d + w, 0f);
           }
         }
+      } else if (width == w && w % 8 == 0) {
+        // Eight rows of b at a time: eight sequential reads, then eight floats stored side by side in one line.
+        for (int jj = 0; jj < w; jj += 8) {
+          int s = off + (j0 + jj) * ld;
+          int d = base + jj;
+          for (int p = 0; p < k; p++) {
+            int q = d + p * w;
+            int r = s + p;
+            dst[q] = src[r];
+            dst[q + 1] = src[r + ld];
+            dst[q + 2] = src[r + 2 * ld];
+            dst[q + 3] = src[r + 3 * ld];
+            dst[q + 4] = src[r + 4 * ld];
+            dst[q + 5] = src[r + 5 * ld];
+            dst[q + 6] = src[r + 6 * ld];
+            dst[q + 7] = src[r + 7 * ld];
+          }
+        }
       } else {
         for (int jj = 0; jj < width; jj++) {
           int s = off + (j0 + jj) * ld;

@@ -8,10 +8,9 @@ import jdk.incubator.vector.FloatVector;
  * c is one fused multiply-add chain over k in increasing order, from zero, then added to c when accumulating: the
  * same whichever tile, thread or packing computes it.
  *
- * <p>op(a) is read in place when it is a (rows of a are then {@link #mr} sequential streams); when it is aᵀ, a
- * tile reads {@link #mr} consecutive floats from each of k rows of a, in place unless those rows are a multiple of
- * 256 bytes apart, in which case the tile's rows are first copied into a small per-thread buffer, k groups of
- * {@link #mr} floats, once per tile row. Tiles at the bottom and right edges are computed into a per-thread tile buffer and the valid part
+ * <p>op(a) is read in place: as {@link #mr} sequential streams when it is a, as {@link #mr} consecutive floats of
+ * each of k rows when it is aᵀ; only a bottom-edge tile of aᵀ is first copied into a per-thread buffer. Tiles at
+ * the bottom and right edges are computed into a per-thread tile buffer and the valid part
  * copied out. Thread-safe; the per-thread buffers are reused, so products of a steady shape do not allocate.
  *
  * <p>The tile kernels are generated per vector width in the subclasses, whose species are constants C2 folds.
@@ -20,9 +19,6 @@ abstract class VectorGemm extends AbstractGemm {
 
   /** Floats of packed b per block of panels swept by all row tiles before the next block: about half an L2. */
   private static final int BLOCK_FLOATS = 96 * 1024;
-
-  /** Tiles of aᵀ packed together: each row of a is then read in runs of several cache lines. */
-  private static final int PACK_TILES = 4;
 
   private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(() -> new Scratch(mr() * nr()));
 
@@ -33,6 +29,11 @@ abstract class VectorGemm extends AbstractGemm {
     Scratch(int tileSize) {
       tile = new float[tileSize];
     }
+  }
+
+  /** Bits of this machine's preferred float vectors. */
+  static int preferredBits() {
+    return FloatVector.SPECIES_PREFERRED.vectorBitSize();
   }
 
   static VectorGemm preferred() {
@@ -109,43 +110,34 @@ abstract class VectorGemm extends AbstractGemm {
     float[] cd = c.data();
     int ldc = c.stride();
     if (transposeA) {
-      // Read aᵀ in place unless the rows of a are a multiple of 256 bytes apart: then the k rows a tile reads fall
-      // into a few sets of the L1 and evict each other (measured: packed 1.4x faster at stride 1024, in place 1.2x
-      // faster at stride 83).
-      boolean direct = (a.stride() & 63) != 0;
-      if (s.packedA.length < PACK_TILES * mr * k) {
-        s.packedA = new float[PACK_TILES * mr * k];
-      }
-      float[] ap = s.packedA;
+      // A full tile reads aᵀ in place, mr consecutive floats from each of k rows of a. Copying tiles of aᵀ into
+      // panels first (four tiles at a time) was measured 1.3-2x slower for Gᵀ·X at stride 1024, as fast at 256.
       float[] ad = a.data();
-      for (int tb = t0; tb < t1; tb += PACK_TILES) {
-        int te = Math.min(t1, tb + PACK_TILES);
-        if (!direct) {
-          packRows(a, tb * mr, Math.min((te - tb) * mr, m - tb * mr), k, ap, mr);
-        }
-        for (int t = tb; t < te; t++) {
-          int i = t * mr;
-          int rows = Math.min(mr, m - i);
-          int a0 = (t - tb) * mr * k;
-          if (direct && rows < mr) {
-            packRows(a, i, rows, k, ap, mr);
-            a0 = 0;
+      int lda = a.stride();
+      for (int t = t0; t < t1; t++) {
+        int i = t * mr;
+        int rows = Math.min(mr, m - i);
+        if (rows < mr) {
+          if (s.packedA.length < mr * k) {
+            s.packedA = new float[mr * k];
           }
-          for (int q = q0; q < q1; q++) {
-            int j = q * nr;
-            int cols = Math.min(nr, n - j);
-            boolean full = rows == mr && cols == nr;
-            float[] out = full ? cd : s.tile;
-            int o = full ? c.offset() + i * ldc + j : 0;
-            int ldo = full ? ldc : nr;
-            if (direct && rows == mr) {
-              tileColumns(ad, a.offset() + i, a.stride(), bd, b.panelStart(q), k, out, o, ldo, full && accumulate);
-            } else {
-              tilePacked(ap, a0, bd, b.panelStart(q), k, out, o, ldo, full && accumulate);
-            }
-            if (!full) {
-              copyEdge(s.tile, nr, rows, cols, cd, c.offset() + i * ldc + j, ldc, accumulate);
-            }
+          packRows(a, i, rows, k, s.packedA, mr);
+        }
+        for (int q = q0; q < q1; q++) {
+          int j = q * nr;
+          int cols = Math.min(nr, n - j);
+          boolean full = rows == mr && cols == nr;
+          float[] out = full ? cd : s.tile;
+          int o = full ? c.offset() + i * ldc + j : 0;
+          int ldo = full ? ldc : nr;
+          boolean acc = full && accumulate;
+          if (rows == mr) {
+            tileColumns(ad, a.offset() + i, lda, bd, b.panelStart(q), k, out, o, ldo, acc);
+          } else {
+            tilePacked(s.packedA, 0, bd, b.panelStart(q), k, out, o, ldo, acc);
+          }
+          if (!full) {
+            copyEdge(s.tile, nr, rows, cols, cd, c.offset() + i * ldc + j, ldc, accumulate);
           }
         }
       }
@@ -177,7 +169,6 @@ abstract class VectorGemm extends AbstractGemm {
   /**
    * Rows i .. i + rows - 1 of op(a) = aᵀ into consecutive tile panels of {@code mr} rows: row i + r at panel
    * {@code r / mr}, a(r, p) at {@code ap[(r / mr) * mr * k + p * mr + r % mr]}, the rows missing in the last panel 0.
-   * A block of several tiles reads longer runs of each row of a than one tile would.
    */
   private static void packRows(FloatMatrix a, int i, int rows, int k, float[] ap, int mr) {
     float[] ad = a.data();

@@ -5,7 +5,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The 128-bit tiles: 6 rows by 2 vectors of 4 floats (12 accumulators). Generated code: the
- * tile is written out so that every vector stays in a register (no vector crosses a method call).
+ * tile is written out so that every vector stays in a register (no vector crosses a method call). Regenerate with
+ * trainer/src/test/resources/dev/rill/trainer/math/generate_tiles.py, not by hand.
  */
 final class VectorGemm128 extends VectorGemm {
 

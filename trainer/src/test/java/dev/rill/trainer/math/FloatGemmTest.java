@@ -190,8 +190,8 @@ class FloatGemmTest {
   }
 
   /**
-   * op(a) = aᵀ where the rows of a are a multiple of 256 bytes apart (copied into tile panels before the product)
-   * and where they are not (read in place), with partial tiles, against the reference and across threads.
+   * op(a) = aᵀ where the rows of a are a multiple of 256 bytes apart and where they are not, with partial tiles
+   * (the bottom one copied before the product), against the reference and across threads.
    */
   @Test
   void transposedAAtPowerOfTwoStridesMatchesReference() {
@@ -329,6 +329,32 @@ class FloatGemmTest {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> packed.repack(w2, false));
       assertTrue(e.getMessage().contains("40x70"), e.getMessage());
     }
+  }
+
+  /**
+   * The checks and the dispatch shared by all implementations allocate nothing per product of a steady shape
+   * (the scalar kernel is used, so the result does not depend on when C2 compiles the vector code).
+   */
+  @Test
+  void productsOfASteadyShapeDoNotAllocate() {
+    FloatGemm gemm = FloatGemm.scalar();
+    FloatMatrix a = FloatMatrix.zeros(3, 5);
+    FloatMatrix b = FloatMatrix.zeros(4, 5);
+    FloatMatrix c = FloatMatrix.zeros(3, 4);
+    PackedMatrix packed = gemm.pack(b, true);
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    for (int i = 0; i < 20_000; i++) {
+      gemm.multiply(a, false, b, true, c, false);
+      gemm.multiply(a, false, packed, c, true);
+    }
+    long before = threads.getCurrentThreadAllocatedBytes();
+    for (int i = 0; i < 1000; i++) {
+      gemm.multiply(a, false, b, true, c, false);
+      gemm.multiply(a, false, packed, c, true);
+    }
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    assertTrue(allocated < 1000, allocated + " bytes allocated by 2000 products");
   }
 
   // ---- checks and messages ----
