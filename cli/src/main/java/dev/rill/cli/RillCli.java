@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "rill", mixinStandardHelpOptions = true, version = "rill 0.1.0",
     description = "Converts, inspects, runs and checks Rill recurrent-network models; trains and samples character language models.",
     subcommands = {ConvertCommand.class, InspectCommand.class, RunCommand.class, OnnxTestCommand.class, VerifyCommand.class,
-        ExportCommand.class, TrainCommand.class, SampleCommand.class, EvalCommand.class},
+        ExportCommand.class, TrainCommand.class, SampleCommand.class, EvalCommand.class, DemoCommand.class},
     footer = {"", "Exit codes: 0 success, 1 failure, 2 usage error. 'rill COMMAND --help' describes a command."})
 public final class RillCli implements Callable<Integer> {
 
@@ -48,7 +48,7 @@ public final class RillCli implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "missing command (convert, inspect, run, onnx-test, verify, export, train, sample or eval)");
+    throw new ParameterException(spec.commandLine(), "missing command (convert, inspect, run, onnx-test, verify, export, train, sample, eval or demo)");
   }
 
   /** Held so that the level set by {@link #main} stays: java.util.logging keeps loggers only weakly. */
