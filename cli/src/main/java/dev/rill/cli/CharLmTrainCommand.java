@@ -36,9 +36,9 @@ import picocli.CommandLine.Spec;
         "Writes OUT (the model with the best validation loss so far, after each epoch that improves it), OUT.checkpoint (after "
             + "every epoch, for --resume) and OUT.png (the training and validation curves, after every epoch).", "",
         "Examples:",
-        "  rill train charlm --text moby_dick.txt -o moby.rill",
-        "  rill train charlm --text moby_dick.txt -o moby.rill --cell gru --hidden 128 --embed 0 --minutes 30",
-        "  rill train charlm --text moby_dick.txt -o moby.rill --epochs 10 --resume moby.rill.checkpoint"})
+        "  rill train charlm --text moby.txt -o moby.rill",
+        "  rill train charlm --text moby.txt -o gru.rill --cell gru --embed 0 --minutes 30",
+        "  rill train charlm --text moby.txt -o moby.rill --resume moby.rill.checkpoint"})
 final class CharLmTrainCommand implements Callable<Integer> {
 
   @Spec
