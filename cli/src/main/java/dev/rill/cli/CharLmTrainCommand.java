@@ -138,8 +138,15 @@ final class CharLmTrainCommand implements Callable<Integer> {
         trainer.resume(resume);
       }
       TrainingResult result = trainer.train();
-      progress.finish(result.history());
       long chars = progress.charactersTrained();
+      if (chars == 0) {
+        // A checkpoint that already has every epoch asked for: say so rather than claim files were written.
+        out.printf("nothing to train: %s has %d epoch%s already and --epochs is %d; raise --epochs to continue%n", resume, result.epochs(),
+            result.epochs() == 1 ? "" : "s", options.epochs());
+        out.flush();
+        return 0;
+      }
+      progress.finish(result.history());
       out.printf("done: %d epoch%s (stopped by %s), best validation %.4f bits/char, %s, %,.0f chars/s overall; wrote %s, %s, %s%n",
           result.epochs(), result.epochs() == 1 ? "" : "s", result.stoppedBy(), result.bestValidationBitsPerChar(), duration(result.seconds()),
           result.seconds() > 0 ? chars / result.seconds() : 0.0, output, LanguageModelTrainer.checkpointOf(output), progress.png());

@@ -111,6 +111,17 @@ class TrainCharLmCommandTest {
   }
 
   @Test
+  void resumingACheckpointThatHasEveryEpochTrainsNothingAndSaysSo() {
+    Path checkpoint = LanguageModelTrainer.checkpointOf(model);
+    Path elsewhere = dir.resolve("elsewhere.rill");
+    CliRun r = train(text, elsewhere, "--epochs", "2", "--resume", checkpoint.toString());
+    assertEquals(0, r.exitCode(), r::toString);
+    assertEquals("nothing to train: " + checkpoint + " has 2 epochs already and --epochs is 2; raise --epochs to continue",
+        r.out().lines().toList().getLast(), r::toString);
+    assertFalse(Files.exists(elsewhere));
+  }
+
+  @Test
   void aCheckpointOfOtherSettingsIsRefused() {
     CliRun r = train(text, dir.resolve("other.rill"), "--epochs", "2", "--lr", "0.01", "--resume",
         LanguageModelTrainer.checkpointOf(model).toString());
