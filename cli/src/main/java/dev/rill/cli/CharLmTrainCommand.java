@@ -147,9 +147,14 @@ final class CharLmTrainCommand implements Callable<Integer> {
         return 0;
       }
       progress.finish(result.history());
-      out.printf("done: %d epoch%s (stopped by %s), best validation %.4f bits/char, %s, %,.0f chars/s overall; wrote %s, %s, %s%n",
+      // An epoch cut short by --minutes gets no checkpoint: resuming from half an epoch would not be exact.
+      Path checkpoint = LanguageModelTrainer.checkpointOf(output);
+      String files = "minutes".equals(result.stoppedBy())
+          ? output + ", " + progress.png() + (Files.exists(checkpoint) ? " (" + checkpoint + " is from the last whole epoch)" : " (no checkpoint: no epoch was whole)")
+          : output + ", " + checkpoint + ", " + progress.png();
+      out.printf("done: %d epoch%s (stopped by %s), best validation %.4f bits/char, %s, %,.0f chars/s overall; wrote %s%n",
           result.epochs(), result.epochs() == 1 ? "" : "s", result.stoppedBy(), result.bestValidationBitsPerChar(), duration(result.seconds()),
-          result.seconds() > 0 ? chars / result.seconds() : 0.0, output, LanguageModelTrainer.checkpointOf(output), progress.png());
+          result.seconds() > 0 ? chars / result.seconds() : 0.0, files);
       out.flush();
     }
     return 0;

@@ -89,7 +89,7 @@ final class TrainingProgress implements TrainingListener, AutoCloseable {
   public void epoch(int epoch, double trainBitsPerChar, double validationBitsPerChar, boolean best) {
     closeBar();
     history.add(new double[] {trainBitsPerChar, validationBitsPerChar});
-    out.printf("%s: train %.4f bits/char, validation %.4f bits/char, %,.0f chars/s (%d windows), %s%n", epochName(epoch), trainBitsPerChar,
+    out.printf("%s: train %.4f bits/char, validation %.4f bits/char, %,.0f chars/s (%,d windows), %s%n", epochName(epoch), trainBitsPerChar,
         validationBitsPerChar, charsPerSecond, windowsThisEpoch, best ? "wrote " + model : "model not written (no better than epoch "
             + bestEpoch() + ")");
     out.flush();
