@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "charlm", mixinStandardHelpOptions = true, defaultValueProvider = CharLmTrainCommand.Defaults.class,
     description = {"Trains a character language model (embedding or one-hot input, recurrent layers, softmax over the characters) "
-        + "on a UTF-8 text file; the last 5% of the text is held out for validation.", "",
+        + "on a UTF-8 text file; the last 5%% of the text is held out for validation.", "",
         "Writes OUT (the model with the best validation loss so far, after each epoch that improves it), OUT.checkpoint (after "
             + "every epoch, for --resume) and OUT.png (the training and validation curves, after every epoch).", "",
         "Examples:",

@@ -207,6 +207,7 @@ class TrainCharLmCommandTest {
     CliRun r = CliRun.of("train", "charlm", "--help");
     assertEquals(0, r.exitCode(), r::toString);
     String help = r.out().replaceAll("\\s+", " ");
+    assertTrue(help.contains("the last 5% of the text is held out for validation"), r::toString);
     assertTrue(help.contains("Units of each recurrent layer. Default: 256."), r::toString);
     assertTrue(help.contains("rnn-relu. Default: lstm."), r::toString);
     assertTrue(help.contains("(with momentum 0.9). Default: adam."), r::toString);
