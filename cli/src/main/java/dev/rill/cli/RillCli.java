@@ -18,15 +18,16 @@ import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code rill} command: converts, inspects, runs, tests, verifies and exports Rill models.
+ * The {@code rill} command: converts, inspects, runs, tests, verifies and exports Rill models; trains character
+ * language models, samples from them and evaluates them.
  *
  * <p>Exit codes: 0 success, 1 failure, 2 usage error. Errors print as one line
  * {@code rill: error: ...} on standard error; {@code --verbose} adds the stack trace.
  */
 @Command(name = "rill", mixinStandardHelpOptions = true, version = "rill 0.1.0",
-    description = "Converts, inspects, runs and checks Rill recurrent-network models.",
+    description = "Converts, inspects, runs and checks Rill recurrent-network models; trains and samples character language models.",
     subcommands = {ConvertCommand.class, InspectCommand.class, RunCommand.class, OnnxTestCommand.class, VerifyCommand.class,
-        ExportCommand.class},
+        ExportCommand.class, TrainCommand.class, SampleCommand.class, EvalCommand.class, DemoCommand.class},
     footer = {"", "Exit codes: 0 success, 1 failure, 2 usage error. 'rill COMMAND --help' describes a command."})
 public final class RillCli implements Callable<Integer> {
 
@@ -47,7 +48,7 @@ public final class RillCli implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "missing command (convert, inspect, run, onnx-test, verify or export)");
+    throw new ParameterException(spec.commandLine(), "missing command (convert, inspect, run, onnx-test, verify, export, train, sample, eval or demo)");
   }
 
   /** Held so that the level set by {@link #main} stays: java.util.logging keeps loggers only weakly. */

@@ -41,11 +41,11 @@ class RillCliTest {
   void noCommandIsAUsageError() {
     CliRun r = CliRun.of();
     assertEquals(2, r.exitCode(), r::toString);
-    assertEquals("rill: error: missing command (convert, inspect, run, onnx-test, verify or export) (see 'rill --help')", r.errLine());
+    assertEquals("rill: error: missing command (convert, inspect, run, onnx-test, verify, export, train, sample, eval or demo) (see 'rill --help')", r.errLine());
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"convert", "inspect", "run", "onnx-test", "verify", "export"})
+  @ValueSource(strings = {"convert", "inspect", "run", "onnx-test", "verify", "export", "train", "sample", "eval", "demo"})
   void everyCommandHasHelpWithAnExample(String command) {
     CliRun r = CliRun.of(command, "--help");
     assertEquals(0, r.exitCode(), r::toString);
