@@ -94,7 +94,7 @@ final class CharLmTrainCommand implements Callable<Integer> {
   @Option(names = "--clip-value", paramLabel = "X", description = "Largest absolute gradient element; 0 for none. Default: ${DEFAULT-VALUE}.")
   double clipValue;
 
-  @Option(names = "--dropout", paramLabel = "P", description = "Dropout between recurrent layers while training, in [0, 1). Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--dropout", paramLabel = "P", description = "Dropout on each recurrent layer's outputs while training (before the next layer and the head), in [0, 1). Default: ${DEFAULT-VALUE}.")
   double dropout;
 
   @Option(names = "--peepholes", description = "LSTM only: peephole connections.")

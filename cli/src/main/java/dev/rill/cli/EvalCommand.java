@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -19,8 +20,11 @@ import picocli.CommandLine.Spec;
 @Command(name = "eval", mixinStandardHelpOptions = true,
     description = {"Prints the bits per character of a text under a character language model: -log2 p(next character), averaged "
         + "over every prediction (T - 1 of them for a text of T characters), from a zero state through the whole text.", "",
-        "Example:",
-        "  rill eval moby.rill --text chapter1.txt"})
+        "With --held-out F, only the last fraction F of the text's characters is evaluated (from a zero state at its start):",
+        "the part that 'rill train' held out for validation when given the whole text (F = 0.05).", "",
+        "Examples:",
+        "  rill eval moby.rill --text chapter1.txt",
+        "  rill eval examples/moby_dick_lstm.rill --text ../shared/corpus/moby_dick.txt --held-out 0.05"})
 final class EvalCommand implements Callable<Integer> {
   /** Steps per Model.run call: the state carries from one chunk to the next, so the chunks only bound the memory. */
   static final int CHUNK = 4096;
@@ -34,11 +38,19 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--text", required = true, paramLabel = "FILE", description = "The text (UTF-8), every character in the model's vocabulary.")
   Path textFile;
 
+  @Option(names = "--held-out", paramLabel = "F", description = "Evaluate only the last fraction F of the text, in (0, 1).")
+  Double heldOut;
+
   @Override
   public Integer call() throws Exception {
+    if (heldOut != null && !(heldOut > 0 && heldOut < 1)) {
+      throw new ParameterException(spec.commandLine(), "--held-out must be in (0, 1), got " + heldOut);
+    }
     try (Model model = Model.load(modelFile)) {
       List<String> vocabulary = CharacterModels.vocabularyOf(model, modelFile);
-      int[] ids = CharCorpus.of(vocabulary, CharacterModels.readText(textFile), textFile.toString()).ids();
+      CharCorpus text = CharCorpus.of(vocabulary, CharacterModels.readText(textFile), textFile.toString());
+      // The same split as the trainer's: the held-out part starts at round(n · (1 - F)).
+      int[] ids = heldOut == null ? text.ids() : text.ids((int) Math.round(text.length() * (1 - heldOut)), text.length());
       if (ids.length < 2) {
         throw new IllegalArgumentException(textFile + ": " + ids.length + " character" + (ids.length == 1 ? "" : "s")
             + "; at least two are needed for one prediction");

@@ -175,6 +175,25 @@ class SampleEvalDemoCommandTest {
   }
 
   @Test
+  void evalHeldOutTakesTheTrainersSplit() throws IOException {
+    int[] ids = corpus.ids();
+    int split = (int) Math.round(ids.length * 0.9);
+    Path tail = dir.resolve("tail.txt");
+    StringBuilder tailText = new StringBuilder();
+    for (int i = split; i < ids.length; i++) {
+      tailText.append(corpus.vocabulary().get(ids[i]));
+    }
+    Files.writeString(tail, tailText);
+    CliRun whole = CliRun.of("eval", model.toString(), "--text", tail.toString());
+    CliRun heldOut = CliRun.of("eval", model.toString(), "--text", text.toString(), "--held-out", "0.1");
+    assertEquals(0, heldOut.exitCode(), heldOut::toString);
+    assertEquals(whole.out().split(" ")[0], heldOut.out().split(" ")[0]);
+    assertTrue(heldOut.out().contains(String.format("%,d predictions", ids.length - split - 1)), heldOut::toString);
+    CliRun bad = CliRun.of("eval", model.toString(), "--text", text.toString(), "--held-out", "1");
+    assertEquals(2, bad.exitCode(), bad::toString);
+  }
+
+  @Test
   void evalNamesTheCharactersOutsideTheVocabulary() throws IOException {
     Path other = dir.resolve("other.txt");
     Files.writeString(other, "The quick brown fox! Jumps?");

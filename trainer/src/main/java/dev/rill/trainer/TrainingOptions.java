@@ -13,7 +13,7 @@ import dev.rill.trainer.tensor.Activation;
  * @param embedding the embedding width, or 0 for one-hot inputs
  * @param rnnActivation tanh or relu, for {@link CellKind#RNN}
  * @param peepholes LSTM peepholes
- * @param dropout dropout between layers while training, in [0, 1)
+ * @param dropout dropout on each recurrent layer's outputs (before the next layer and the head) while training, in [0, 1)
  * @param seqLen T, the steps of a window (the truncation of backpropagation through time)
  * @param batch B, the independent streams of a minibatch
  * @param epochs passes over the training text (at most)

@@ -68,7 +68,7 @@ public record NetworkSpec(InputKind input, int inputSize, int embedding, CellKin
    * @param cell the cell
    * @param hidden H
    * @param layers stacked layers
-   * @param dropout dropout between layers
+   * @param dropout dropout on each recurrent layer's outputs while training
    * @return the spec
    */
   public static NetworkSpec languageModel(int vocabulary, int embedding, CellKind cell, int hidden, int layers, double dropout) {
