@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The README's first command runs the bundled example; these tests keep the example honest. */
+/** The bundled Silero VAD example that the README shows; these tests keep it honest. */
 class ExamplesTest {
 
   private static final Path EXAMPLES = SharedFixtures.repoRoot().resolve("examples");
@@ -23,7 +23,7 @@ class ExamplesTest {
   Path dir;
 
   @Test
-  void readmeCommandReproducesTheGoldenOutputOfTheRealModel() throws IOException {
+  void runReproducesTheGoldenOutputOfTheRealModel() throws IOException {
     Path out = dir.resolve("out.npy");
     CliRun run = CliRun.of("run", EXAMPLES.resolve(ExampleFiles.MODEL).toString(),
         "--input", EXAMPLES.resolve(ExampleFiles.INPUT).toString(), "--output", out.toString());

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The {@code ./rill} launcher itself, as the README's first command runs it: a bash script that finds JDK 25
+ * The {@code ./rill} launcher itself, as the README's commands run it: a bash script that finds JDK 25
  * and passes the runtime's JVM flags. Its build step is skipped here ({@code RILL_SKIP_BUILD=1}); the
  * reactor has just packaged the CLI.
  */
@@ -31,7 +31,15 @@ class LauncherTest {
   Path dir;
 
   @Test
-  void readmeFirstCommandWritesTheGoldenOutput() throws Exception {
+  void readmeFirstCommandSamplesFromTheBundledModel() throws Exception {
+    Result result = rill("demo", "-n", "60");
+    assertEquals(0, result.exitCode, result::toString);
+    assertTrue(result.stdout.startsWith("The ") && result.stdout.length() >= 60, result::toString);
+    assertTrue(result.stderr.contains("p99"), result::toString);
+  }
+
+  @Test
+  void sileroExampleWritesTheGoldenOutput() throws Exception {
     Path out = dir.resolve("silero_vad_lstm.out.npy");
     Result result = rill("run", "examples/silero_vad_lstm.rill", "--input", "examples/silero_vad_lstm.input.npy",
         "--output", out.toString());

@@ -33,9 +33,15 @@ public final class SharedFixtures {
     return repoRoot().resolve("..").resolve("shared").normalize();
   }
 
-  /** Resolves a path under {@code ../shared}, skipping the calling test if it does not exist. */
+  /**
+   * Resolves a path under {@code ../shared}, skipping the calling test if it does not exist; under CI
+   * ({@code CI=true}), where the folder is always laid beside the clone, its absence fails the test instead.
+   */
   public static Path require(String relative) {
     Path p = sharedRoot().resolve(relative);
+    if ("true".equals(System.getenv("CI")) && !Files.exists(p)) {
+      throw new AssertionError("shared fixture " + p + " not found, and CI=true: the ../shared folder must be beside the clone");
+    }
     assumeTrue(Files.exists(p),
         () -> "skipped: shared fixture " + p + " not found (the read-only ../shared folder beside the repository is absent)");
     return p;
