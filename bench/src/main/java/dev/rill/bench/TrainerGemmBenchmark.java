@@ -81,8 +81,8 @@ public class TrainerGemmBenchmark {
   }
 
   private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
-  private static final int PEAK_ITERATIONS = 4096;
-  private static final int PEAK_CHAINS = 12;
+  static final int PEAK_ITERATIONS = 4096;
+  static final int PEAK_CHAINS = 12;
   /** Flops of one {@link #fmaPeak} op. */
   public static final long PEAK_FLOPS = 2L * PEAK_ITERATIONS * PEAK_CHAINS * SPECIES.length();
 
@@ -173,7 +173,17 @@ public class TrainerGemmBenchmark {
    */
   @Benchmark
   public float fmaPeak(Peak peak) {
-    FloatVector seed = peak.seed;
+    return fmaChains(peak.seed);
+  }
+
+  /**
+   * {@value #PEAK_CHAINS} independent chains of {@value #PEAK_ITERATIONS} FMAs of the preferred species each, in
+   * registers: enough chains to cover an FMA latency of 4 cycles on 2 ports (8 in flight), with room to spare.
+   *
+   * @param seed the starting value of the chains
+   * @return a lane of the sums, so that the caller can keep the work
+   */
+  static float fmaChains(FloatVector seed) {
     FloatVector m = seed;
     FloatVector x = seed.mul(0.5f);
     FloatVector c0 = seed;
