@@ -63,6 +63,7 @@ public final class PyTorchCharLstm implements AutoCloseable {
     engine.setRandomSeed((int) seed);
     manager = engine.newBaseManager();
     stateManager = manager.newSubManager();
+    // nn.LSTM: U(±1/√hidden) everywhere; nn.Linear: U(±1/√in_features), here in_features = hidden too.
     float lstmBound = (float) (1 / Math.sqrt(hidden));
     float denseBound = (float) (1 / Math.sqrt(hidden));
     embedding = manager.randomNormal(new Shape(vocabulary, embeddingSize));
