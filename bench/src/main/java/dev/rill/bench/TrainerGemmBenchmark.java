@@ -9,7 +9,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.CompilerControl;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
@@ -82,8 +81,8 @@ public class TrainerGemmBenchmark {
   }
 
   private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
-  private static final int PEAK_ITERATIONS = 4096;
-  private static final int PEAK_CHAINS = 12;
+  static final int PEAK_ITERATIONS = 4096;
+  static final int PEAK_CHAINS = 12;
   /** Flops of one {@link #fmaPeak} op. */
   public static final long PEAK_FLOPS = 2L * PEAK_ITERATIONS * PEAK_CHAINS * SPECIES.length();
 
@@ -169,31 +168,38 @@ public class TrainerGemmBenchmark {
    * This core's fp32 FMA peak: {@value #PEAK_CHAINS} independent register-resident FMA chains of the preferred
    * species (more than latency times throughput), {@link #PEAK_FLOPS} flops per op, on one thread.
    *
-   * <p>The vectors start from a float broadcast here: a FloatVector read from a field has only the abstract type
-   * to C2, and the chains were boxed (4.7 MB allocated per op, 5 GFLOP/s instead of about 200). Not inlined into
-   * JMH's loop, so that its compilation stays small.
-   *
    * @param peak the starting values
    * @return a lane of the sums, so that JMH keeps the work
    */
   @Benchmark
-  @CompilerControl(CompilerControl.Mode.DONT_INLINE)
   public float fmaPeak(Peak peak) {
-    FloatVector seed = FloatVector.broadcast(SPECIES, peak.seed);
-    FloatVector m = seed;
-    FloatVector x = seed.mul(0.5f);
-    FloatVector c0 = seed;
-    FloatVector c1 = seed.add(1f);
-    FloatVector c2 = seed.add(2f);
-    FloatVector c3 = seed.add(3f);
-    FloatVector c4 = seed.add(4f);
-    FloatVector c5 = seed.add(5f);
-    FloatVector c6 = seed.add(6f);
-    FloatVector c7 = seed.add(7f);
-    FloatVector c8 = seed.add(8f);
-    FloatVector c9 = seed.add(9f);
-    FloatVector c10 = seed.add(10f);
-    FloatVector c11 = seed.add(11f);
+    return fmaChains(peak.seed);
+  }
+
+  /**
+   * {@value #PEAK_CHAINS} independent chains of {@value #PEAK_ITERATIONS} FMAs of the preferred species each, in
+   * registers: enough chains to cover an FMA latency of 4 cycles on 2 ports (8 in flight), with room to spare.
+   *
+   * @param seed the starting value of the chains, from a field so that it is not a constant
+   * @return a lane of the sums, so that the caller can keep the work
+   */
+  static float fmaChains(float seed) {
+    // Every vector from the static species: with exact types C2 keeps the chains in registers across the loop;
+    // a FloatVector argument of unknown class makes it box them on every iteration (some 100x slower).
+    FloatVector m = FloatVector.broadcast(SPECIES, seed);
+    FloatVector x = FloatVector.broadcast(SPECIES, seed * 0.5f);
+    FloatVector c0 = FloatVector.broadcast(SPECIES, seed + 0f);
+    FloatVector c1 = FloatVector.broadcast(SPECIES, seed + 1f);
+    FloatVector c2 = FloatVector.broadcast(SPECIES, seed + 2f);
+    FloatVector c3 = FloatVector.broadcast(SPECIES, seed + 3f);
+    FloatVector c4 = FloatVector.broadcast(SPECIES, seed + 4f);
+    FloatVector c5 = FloatVector.broadcast(SPECIES, seed + 5f);
+    FloatVector c6 = FloatVector.broadcast(SPECIES, seed + 6f);
+    FloatVector c7 = FloatVector.broadcast(SPECIES, seed + 7f);
+    FloatVector c8 = FloatVector.broadcast(SPECIES, seed + 8f);
+    FloatVector c9 = FloatVector.broadcast(SPECIES, seed + 9f);
+    FloatVector c10 = FloatVector.broadcast(SPECIES, seed + 10f);
+    FloatVector c11 = FloatVector.broadcast(SPECIES, seed + 11f);
     for (int i = 0; i < PEAK_ITERATIONS; i++) {
       c0 = c0.fma(m, x);
       c1 = c1.fma(m, x);
