@@ -5,12 +5,12 @@
 #   bench/run.sh RillVsOrtStreaming   # one class (a JMH regex), full settings
 #   bench/run.sh RillVsOrtStreaming -p workload=S -p cell=LSTM   # extra JMH options are passed through
 #   QUICK=1 bench/run.sh              # smoke run: 1 fork, 1 warm-up and 1 measurement iteration of 1 s
-#   bench/run.sh issue3               # issue 3's subset (about 15 minutes), then its table of ratios
-#   bench/run.sh issue3 -p cell=LSTM  # the same with extra JMH options (here: LSTM only)
+#   bench/run.sh streaming               # the streaming-step subset (about 15 minutes), then its table of ratios
+#   bench/run.sh streaming -p cell=LSTM  # the same with extra JMH options (here: LSTM only)
 #
-# Issue 3's subset (see bench/README.md): KernelStepBenchmark, KernelStepPrecisionBenchmark, ReadBandwidthBenchmark,
+# The streaming-step subset (see bench/README.md): KernelStepBenchmark, KernelStepPrecisionBenchmark, ReadBandwidthBenchmark,
 # the ort* methods of RillVsOrtStreamingBenchmark and RillVsOrtLargeThreadsBenchmark, in one JMH run whose JSON
-# (bench/target/issue3.json, or ISSUE3_JSON=...) bench/issue3_report.py turns into the ratios of the targets.
+# (bench/target/streaming.json, or STREAMING_JSON=...) bench/streaming_report.py turns into the ratios of the targets.
 #
 # Classes (each puts Rill and ORT side by side, on the same seeded weights, in one JMH run):
 #   RillVsOrtStreamingBenchmark     one step at batch 1, 1 thread: rill, ortTypical (heap FloatBuffer tensors
@@ -55,12 +55,12 @@ if [[ -n "${QUICK:-}" ]]; then
   settings=(-f 1 -wi 1 -w 1s -i 1 -r 1s)
 fi
 # The benchmark classes add --add-modules jdk.incubator.vector and native access to their forks.
-if [[ "$pattern" == issue3 ]]; then
-  json="${ISSUE3_JSON:-bench/target/issue3.json}"
+if [[ "$pattern" == streaming ]]; then
+  json="${STREAMING_JSON:-bench/target/streaming.json}"
   # Several include patterns in one run, so every ratio comes from the same conditions.
   "$java" -jar "$jar" '\.KernelStepBenchmark\.' '\.KernelStepPrecisionBenchmark\.' '\.ReadBandwidthBenchmark\.' \
     '\.RillVsOrtStreamingBenchmark\.ort' '\.RillVsOrtLargeThreadsBenchmark\.' \
     -bm avgt -tu us "${settings[@]}" "$@" -rf json -rff "$json"
-  exec python3 bench/issue3_report.py "$json"
+  exec python3 bench/streaming_report.py "$json"
 fi
 exec "$java" -jar "$jar" "$pattern" "${settings[@]}" "$@"

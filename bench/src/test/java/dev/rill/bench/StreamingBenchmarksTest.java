@@ -13,7 +13,7 @@ import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;
 
 /** The issue-3 benchmarks measure what they claim: the segment step is the session's step, the sum reads every float. */
-class IssueThreeBenchmarksTest {
+class StreamingBenchmarksTest {
 
   /** The kernels this JVM's provider chose, as a value of the benchmarks' {@code kernels} parameter. */
   private static String chosenKernels() {

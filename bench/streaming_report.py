@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
-"""Prints issue 3's ratios from JMH JSON results (bench/run.sh issue3 writes them).
+"""Prints the streaming-step ratios and their targets from JMH JSON results (bench/run.sh streaming writes them).
 
-    python3 bench/issue3_report.py bench/target/issue3.json [more.json ...]
-    python3 bench/issue3_report.py --targets run1.json run2.json ...
+    python3 bench/streaming_report.py bench/target/streaming.json [more.json ...]
+    python3 bench/streaming_report.py --targets run1.json run2.json ...
 
 The first form merges the files into one set of scores (later files win) and prints the tables. --targets
 takes each file as one run and prints every target's ratios run by run, with how often it was met.
 
 Reads KernelStepBenchmark, KernelStepPrecisionBenchmark, ReadBandwidthBenchmark, RillVsOrtStreamingBenchmark
 (ortTypical, ortPinned) and RillVsOrtLargeThreadsBenchmark. Every score is the median of a benchmark's
-measurement iterations (each an average time in us/op), as in issue 3's own figures: on a shared machine a
+measurement iterations (each an average time in us/op), as in the targets' own figures: on a shared machine a
 burst of load inflates one or two iterations, which moves a mean but not a median. Each ratio divides two
-scores of the same run; a missing score prints as '-'. Targets (issue 3, this machine):
+scores of the same run; a missing score prints as '-'. Targets (this machine):
   S: Rill >= 8x typical ORT and >= 3x pinned ORT; M: >= 3x typical and >= 1.5x pinned (the issue names no
   precision here: the first table has fp32, the second bf16 and int8, whose accuracy cost the README reports);
   fp32 S and M: step time within 85% of the weight-streaming floor (floor / step >= 0.85);
@@ -198,7 +198,7 @@ def targets(paths):
             total += sum(v is not None for v in values)
             met += sum(v is not None and v >= target for v in values)
         rows.append(row + [f"{met} of {total}"])
-    print("Issue 3's targets run by run (LSTM, GRU in each cell; every ratio within one run)\n")
+    print("The streaming targets run by run (LSTM, GRU in each cell; every ratio within one run)\n")
     table(["target"] + [f"run {i + 1}" for i in range(len(runs))] + ["met"], rows)
 
 
