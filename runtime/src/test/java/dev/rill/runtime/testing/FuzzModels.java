@@ -141,6 +141,9 @@ public final class FuzzModels {
 
   /** A recurrent layer's weights under another cell kind: LSTM, GRU, minimal GRU and RNN differ in gate count. */
   private static void changeRecurrentKind(RillModel.Builder model, FuzzedDataProvider data) {
+    if (model.getLayersCount() == 0) {
+      return; // an earlier mutation removed them all
+    }
     int index = data.consumeInt(0, model.getLayersCount() - 1);
     Layer layer = model.getLayers(index);
     Recurrent recurrent = switch (layer.getKindCase()) {
