@@ -10,6 +10,8 @@ import dev.rill.format.proto.Layer;
 import dev.rill.format.proto.Recurrent;
 import dev.rill.format.proto.RillModel;
 import dev.rill.format.proto.Tensor;
+import dev.rill.runtime.LoadOptions;
+import dev.rill.runtime.Model;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +23,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -36,9 +39,17 @@ final class InspectCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MODEL", description = "The .rill file.")
   Path modelFile;
 
+  @Option(names = "--max-weight-bytes", paramLabel = "N", description = "Also load the model, refusing it if its "
+      + "prepared weights need more than N bytes (LoadOptions.maxWeightBytes), as a service with that budget would.")
+  Long maxWeightBytes;
+
   @Override
   public Integer call() throws Exception {
     RillModel model = new ModelReader().read(modelFile); // validates everything, checksums included
+    if (maxWeightBytes != null) {
+      // The budget depends on the layers, not on the file size: only a load computes it.
+      Model.of(model, LoadOptions.builder().maxWeightBytes(maxWeightBytes).build()).close();
+    }
     PrintWriter out = spec.commandLine().getOut();
     out.printf("model       %s (%,d bytes)%n", modelFile, Files.size(modelFile));
     out.printf("format      %d.%d%n", model.getVersion().getMajor(), model.getVersion().getMinor());
@@ -54,6 +65,9 @@ final class InspectCommand implements Callable<Integer> {
     }
     out.printf("parameters  %,d%n", ModelSummary.parameterCount(model));
     out.printf("dtypes      %s%n", String.join(", ", ModelSummary.dtypes(model)));
+    if (maxWeightBytes != null) {
+      out.printf("load budget %,d bytes: the model loads within it%n", maxWeightBytes);
+    }
     out.printf("streamable  %s%n", streamable(model) ? "yes" : "no (has a bidirectional or reverse layer: sequence API only)");
 
     out.println();

@@ -70,7 +70,33 @@ public final class RillCli implements Callable<Integer> {
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionExceptionHandler(RillCli::handleFailure);
     cli.setParameterExceptionHandler(RillCli::handleUsageError);
+    cli.setExecutionStrategy(RillCli::executeReportingOutOfMemory);
     return cli;
+  }
+
+  /**
+   * Runs the chosen command; an OutOfMemoryError becomes one line with the heap's size and how to raise it.
+   * picocli hands only Exceptions to the execution exception handler, so Errors are caught here.
+   */
+  private static int executeReportingOutOfMemory(ParseResult parseResult) {
+    try {
+      return new CommandLine.RunLast().execute(parseResult);
+    } catch (OutOfMemoryError e) {
+      PrintWriter err = parseResult.commandSpec().commandLine().getErr();
+      err.println("rill: error: " + outOfMemoryMessage(e, Runtime.getRuntime().maxMemory()));
+      if (isVerbose(parseResult)) {
+        e.printStackTrace(err);
+      }
+      err.flush();
+      return EXIT_FAILURE;
+    }
+  }
+
+  /** The one line for an OutOfMemoryError: what ran out, the heap's maximum, how to give the JVM more. */
+  static String outOfMemoryMessage(OutOfMemoryError e, long maxHeapBytes) {
+    String what = e.getMessage() == null || e.getMessage().isBlank() ? "" : " (" + e.getMessage() + ")";
+    return "the JVM ran out of memory" + what + "; the heap maximum is " + (maxHeapBytes >> 20) + " MiB. Give it more "
+        + "with JAVA_OPTS, e.g. JAVA_OPTS=-Xmx8g ./rill ...";
   }
 
   private static int handleUsageError(ParameterException e, String[] args) {
@@ -105,8 +131,8 @@ public final class RillCli implements Callable<Integer> {
       return "permission denied: " + a.getFile();
     } else if (e instanceof FileAlreadyExistsException f) {
       return "file already exists: " + f.getFile();
-    } else if (e instanceof OutOfMemoryError) {
-      return "out of memory (raise -Xmx with JAVA_OPTS)";
+    } else if (e instanceof OutOfMemoryError oom) {
+      return outOfMemoryMessage(oom, Runtime.getRuntime().maxMemory());
     }
     String message = e.getMessage();
     if (message == null || message.isBlank()) {

@@ -2,6 +2,7 @@ package dev.rill.cli;
 
 import dev.rill.converter.npy.Npy;
 import dev.rill.converter.npy.NpyArray;
+import dev.rill.runtime.LoadOptions;
 import dev.rill.runtime.Model;
 import dev.rill.runtime.SequenceBatch;
 import dev.rill.runtime.StreamingSession;
@@ -40,10 +41,18 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--stream", description = "Step through each stream with a StreamingSession instead of the sequence API.")
   boolean stream;
 
+  @Option(names = "--max-weight-bytes", paramLabel = "N", description = "Refuse a model whose prepared weights need "
+      + "more than N bytes (LoadOptions.maxWeightBytes; default ${DEFAULT-VALUE}). Lower it for untrusted files.")
+  long maxWeightBytes = LoadOptions.DEFAULT_MAX_WEIGHT_BYTES;
+
+  /** The most floats one output array may hold: the largest Java array the JVM reliably allocates. */
+  static final long MAX_OUTPUT_FLOATS = Integer.MAX_VALUE - 8;
+
   @Override
   public Integer call() throws Exception {
+    LoadOptions options = LoadOptions.builder().maxWeightBytes(maxWeightBytes).build();
     NpyArray x = Npy.read(inputFile);
-    try (Model model = Model.load(modelFile)) {
+    try (Model model = Model.load(modelFile, options)) {
       int[] shape = x.shape();
       boolean tokens = model.isTokenModel();
       int featureDims = tokens ? 0 : 1;
@@ -59,6 +68,7 @@ final class RunCommand implements Callable<Integer> {
         throw new IllegalArgumentException(inputFile + ": last dimension is " + shape[shape.length - 1] + " but the model takes "
             + model.inputSize() + " inputs per step");
       }
+      requireOutputFits(steps, batch, model.outputSize());
       float[] y;
       try {
         y = tokens ? runTokens(model, x.toInts(), steps, batch) : runVectors(model, x.toFloats(), steps, batch);
@@ -72,6 +82,21 @@ final class RunCommand implements Callable<Integer> {
           steps, batch, batch == 1 ? "" : "s", stream ? "streamed step by step" : "sequence API");
     }
     return 0;
+  }
+
+  /** Refuses inputs whose output (steps x streams x outputs floats) cannot be one Java array, before running anything. */
+  private void requireOutputFits(int steps, int batch, int outputSize) {
+    long floats;
+    try {
+      floats = Math.multiplyExact(Math.multiplyExact((long) steps, (long) batch), (long) outputSize);
+    } catch (ArithmeticException e) {
+      floats = Long.MAX_VALUE;
+    }
+    if (floats > MAX_OUTPUT_FLOATS) {
+      throw new IllegalArgumentException(inputFile + ": the output would have " + steps + " steps x " + batch + " stream"
+          + (batch == 1 ? "" : "s") + " x " + outputSize + " outputs = " + (floats == Long.MAX_VALUE ? "more than 2^63" : String.valueOf(floats)) + " floats, more than one array holds ("
+          + MAX_OUTPUT_FLOATS + "); run the input in smaller parts");
+    }
   }
 
   private float[] runVectors(Model model, float[] x, int steps, int batch) {

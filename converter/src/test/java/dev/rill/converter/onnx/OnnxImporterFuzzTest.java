@@ -1,0 +1,48 @@
+package dev.rill.converter.onnx;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.rill.format.ModelFormatException;
+import dev.rill.format.ModelValidator;
+import dev.rill.format.proto.RillModel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Fuzzes the ONNX importer with arbitrary file contents. The contract: a malformed or unsupported file fails with
+ * an {@link OnnxImportException}, and what imports is a valid Rill model. Anything else propagates and is a finding.
+ * Without {@code JAZZER_FUZZ=1} it runs once per committed input under
+ * {@code src/test/resources/dev/rill/converter/onnx/OnnxImporterFuzzTestInputs/importBytes/}.
+ */
+class OnnxImporterFuzzTest {
+
+  /** One folder per JVM: the importer reads files, and external data may only come from the model's folder. */
+  private static final Path DIR = createTempDir();
+
+  @FuzzTest(maxDuration = "5m")
+  void importBytes(byte[] onnx) throws IOException {
+    Path file = Files.write(DIR.resolve("model.onnx"), onnx);
+    RillModel model;
+    try {
+      model = OnnxImporter.importModel(file);
+    } catch (OnnxImportException expected) {
+      return; // the documented outcome of a malformed or unsupported file
+    }
+    try {
+      ModelValidator.validate(model);
+    } catch (ModelFormatException e) {
+      throw new AssertionError("the importer returned an invalid model: " + e.getMessage(), e);
+    }
+  }
+
+  private static Path createTempDir() {
+    try {
+      Path dir = Files.createTempDirectory("rill-onnx-fuzz");
+      dir.toFile().deleteOnExit();
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
