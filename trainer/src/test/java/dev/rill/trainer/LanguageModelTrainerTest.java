@@ -46,6 +46,17 @@ class LanguageModelTrainerTest {
   }
 
   @Test
+  void theWeightsDoNotDependOnTheNumberOfThreads() throws IOException {
+    TrainingOptions one = options(2, Optimizer.Kind.ADAM, 1e-2, 0.2);
+    TrainingOptions two = new TrainingOptions(one.cell(), one.hidden(), one.layers(), one.embedding(), one.rnnActivation(),
+        one.peepholes(), one.dropout(), one.seqLen(), one.batch(), one.epochs(), one.minutes(), one.patience(), one.optimizer(),
+        one.learningRate(), one.clipNorm(), one.clipValue(), one.seed(), 2, one.validationFraction());
+    var a = dev.rill.format.proto.RillModel.parseFrom(train("one.rill", one));
+    var b = dev.rill.format.proto.RillModel.parseFrom(train("two.rill", two));
+    assertEquals(a.getTensorsList(), b.getTensorsList());
+  }
+
+  @Test
   void resumingFromACheckpointContinuesBitForBit() throws IOException {
     byte[] straight = train("straight.rill", options(3, Optimizer.Kind.ADAM, 1e-2, 0.2));
     train("split.rill", options(1, Optimizer.Kind.ADAM, 1e-2, 0.2));
