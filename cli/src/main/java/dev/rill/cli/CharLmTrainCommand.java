@@ -130,32 +130,36 @@ final class CharLmTrainCommand implements Callable<Integer> {
         // The text is too short for --batch and --seq-len: a bad value of the command line.
         throw new ParameterException(spec.commandLine(), e.getMessage());
       }
-      out.printf("training %s on %s: %,d characters, %d distinct; %s%n", cellName(options) + " " + options.hidden()
-          + (options.layers() > 1 ? " x " + options.layers() : ""), textFile, corpus.length(), corpus.vocabulary().size(),
-          describe(options));
-      out.flush();
-      if (resume != null) {
-        trainer.resume(resume);
-      }
-      TrainingResult result = trainer.train();
-      long chars = progress.charactersTrained();
-      if (chars == 0) {
-        // A checkpoint that already has every epoch asked for: say so rather than claim files were written.
-        out.printf("nothing to train: %s has %d epoch%s already and --epochs is %d; raise --epochs to continue%n", resume, result.epochs(),
-            result.epochs() == 1 ? "" : "s", options.epochs());
+      try {
+        out.printf("training %s on %s: %,d characters, %d distinct; %s%n", cellName(options) + " " + options.hidden()
+            + (options.layers() > 1 ? " x " + options.layers() : ""), textFile, corpus.length(), corpus.vocabulary().size(),
+            describe(options));
         out.flush();
-        return 0;
+        if (resume != null) {
+          trainer.resume(resume);
+        }
+        TrainingResult result = trainer.train();
+        long chars = progress.charactersTrained();
+        if (chars == 0) {
+          // A checkpoint that already has every epoch asked for: say so rather than claim files were written.
+          out.printf("nothing to train: %s has %d epoch%s already and --epochs is %d; raise --epochs to continue%n", resume, result.epochs(),
+              result.epochs() == 1 ? "" : "s", options.epochs());
+          out.flush();
+          return 0;
+        }
+        progress.finish(result.history());
+        // An epoch cut short by --minutes gets no checkpoint: resuming from half an epoch would not be exact.
+        Path checkpoint = LanguageModelTrainer.checkpointOf(output);
+        String files = "minutes".equals(result.stoppedBy())
+            ? output + ", " + progress.png() + (Files.exists(checkpoint) ? " (" + checkpoint + " is from the last whole epoch)" : " (no checkpoint: no epoch was whole)")
+            : output + ", " + checkpoint + ", " + progress.png();
+        out.printf("done: %d epoch%s (stopped by %s), best validation %.4f bits/char, %s, %,.0f chars/s overall; wrote %s%n",
+            result.epochs(), result.epochs() == 1 ? "" : "s", result.stoppedBy(), result.bestValidationBitsPerChar(), duration(result.seconds()),
+            result.seconds() > 0 ? chars / result.seconds() : 0.0, files);
+        out.flush();
+      } finally {
+        trainer.close();
       }
-      progress.finish(result.history());
-      // An epoch cut short by --minutes gets no checkpoint: resuming from half an epoch would not be exact.
-      Path checkpoint = LanguageModelTrainer.checkpointOf(output);
-      String files = "minutes".equals(result.stoppedBy())
-          ? output + ", " + progress.png() + (Files.exists(checkpoint) ? " (" + checkpoint + " is from the last whole epoch)" : " (no checkpoint: no epoch was whole)")
-          : output + ", " + checkpoint + ", " + progress.png();
-      out.printf("done: %d epoch%s (stopped by %s), best validation %.4f bits/char, %s, %,.0f chars/s overall; wrote %s%n",
-          result.epochs(), result.epochs() == 1 ? "" : "s", result.stoppedBy(), result.bestValidationBitsPerChar(), duration(result.seconds()),
-          result.seconds() > 0 ? chars / result.seconds() : 0.0, files);
-      out.flush();
     }
     return 0;
   }

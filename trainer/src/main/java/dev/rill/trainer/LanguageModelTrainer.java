@@ -30,9 +30,10 @@ import java.util.Map;
  * holds the best model), and a checkpoint is written beside it from which {@link #resume} continues to a
  * bit-identical result. Every file is written atomically.
  *
- * <p>The same seed, text, options and thread count give a bit-identical model file.
+ * <p>The same seed, text and options give a bit-identical model file; the weights do not depend on the thread
+ * count. Close the trainer to stop the threads of its matrix products.
  */
-public final class LanguageModelTrainer {
+public final class LanguageModelTrainer implements AutoCloseable {
   private static final double LN2 = Math.log(2);
   private static final String PARAM = "train/param/";
   private static final String STATE = "train/state/";
@@ -42,6 +43,7 @@ public final class LanguageModelTrainer {
   private final Path output;
   private final Path checkpoint;
   private final TrainingListener listener;
+  private final Ops ops;
   private final Network network;
   private final Optimizer optimizer;
   private final StreamWindows train;
@@ -78,7 +80,8 @@ public final class LanguageModelTrainer {
     NetworkSpec spec = new NetworkSpec(options.embedding() > 0 ? NetworkSpec.InputKind.EMBEDDING : NetworkSpec.InputKind.ONE_HOT,
         corpus.vocabulary().size(), options.embedding(), options.cell(), options.hidden(), options.layers(), false, options.peepholes(),
         options.rnnActivation(), options.dropout(), corpus.vocabulary().size(), dev.rill.trainer.nn.Loss.SOFTMAX_CROSS_ENTROPY, false);
-    this.network = new Network(spec, Ops.floats(options.threads()), options.seed());
+    this.ops = Ops.floats(options.threads());
+    this.network = new Network(spec, ops, options.seed());
     this.optimizer = Optimizer.of(options.optimizer(), network.params(), options.learningRate());
   }
 
@@ -88,6 +91,12 @@ public final class LanguageModelTrainer {
    */
   public static Path checkpointOf(Path output) {
     return output.resolveSibling(output.getFileName() + ".checkpoint");
+  }
+
+  /** Stops the threads of the matrix products (with {@code threads > 1}); the network stays readable. */
+  @Override
+  public void close() {
+    ops.close();
   }
 
   /** @return the network being trained */

@@ -35,7 +35,9 @@ class LanguageModelTrainerTest {
 
   private byte[] train(String name, TrainingOptions options) throws IOException {
     Path out = dir.resolve(name);
-    new LanguageModelTrainer(CharCorpus.of(TEXT, "text"), options, out, new TrainingListener() {}).train();
+    try (LanguageModelTrainer trainer = new LanguageModelTrainer(CharCorpus.of(TEXT, "text"), options, out, new TrainingListener() {})) {
+      trainer.train();
+    }
     return Files.readAllBytes(out);
   }
 

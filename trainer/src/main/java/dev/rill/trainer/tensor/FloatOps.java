@@ -25,6 +25,11 @@ final class FloatOps extends Ops {
   }
 
   @Override
+  public void close() {
+    gemm.close();
+  }
+
+  @Override
   public Matrix zeros(int rows, int cols) {
     return Matrix.floats(rows, cols);
   }

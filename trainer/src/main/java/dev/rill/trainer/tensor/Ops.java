@@ -10,10 +10,14 @@ package dev.rill.trainer.tensor;
  * the reference that the faster single-precision overrides are tested against. Shapes are checked; outputs may
  * be the same view as an input unless a method says otherwise.
  */
-public abstract class Ops {
+public abstract class Ops implements AutoCloseable {
 
   /** For subclasses. */
   protected Ops() {}
+
+  /** Stops any threads the matrix products hold ({@link #floats(int)} with more than one thread); idempotent. */
+  @Override
+  public void close() {}
 
   /** @return operations over single-precision matrices, with the fastest matrix product this JVM runs */
   public static Ops floats() {
@@ -22,7 +26,7 @@ public abstract class Ops {
 
   /**
    * @param threads how many threads the matrix products may use (results do not depend on it)
-   * @return operations over single-precision matrices
+   * @return operations over single-precision matrices; {@link #close() close} them to stop their threads
    */
   public static Ops floats(int threads) {
     return new FloatOps(threads);
