@@ -170,6 +170,7 @@ public class CharLstmTrainingBenchmark {
     @Param({"1", "2"})
     public int threads;
 
+    Ops ops;
     Network network;
     Optimizer optimizer;
 
@@ -177,9 +178,15 @@ public class CharLstmTrainingBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
       load();
-      network = new Network(NetworkSpec.languageModel(VOCABULARY, EMBEDDING, CellKind.LSTM, HIDDEN, 1, 0),
-          Ops.floats(threads), 1);
+      ops = Ops.floats(threads);
+      network = new Network(NetworkSpec.languageModel(VOCABULARY, EMBEDDING, CellKind.LSTM, HIDDEN, 1, 0), ops, 1);
       optimizer = Optimizer.of(Optimizer.Kind.ADAM, network.params(), LEARNING_RATE);
+    }
+
+    /** Stops the threads of the products. */
+    @TearDown(Level.Trial)
+    public void tearDown() {
+      ops.close();
     }
 
     /**
@@ -322,5 +329,6 @@ public class CharLstmTrainingBenchmark {
       }
     }
     pytorch.tearDown();
+    rill.tearDown();
   }
 }

@@ -30,8 +30,8 @@ import java.util.Map;
  * holds the best model), and a checkpoint is written beside it from which {@link #resume} continues to a
  * bit-identical result. Every file is written atomically.
  *
- * <p>The same seed, text and options give a bit-identical model file; the weights do not depend on the thread
- * count. Close the trainer to stop the threads of its matrix products.
+ * <p>On one machine (the products' order of additions depends on its vector width), the same seed, text and
+ * options give a bit-identical model file, whatever the thread count. Close the trainer to stop the threads of its matrix products.
  */
 public final class LanguageModelTrainer implements AutoCloseable {
   private static final double LN2 = Math.log(2);
@@ -175,7 +175,7 @@ public final class LanguageModelTrainer implements AutoCloseable {
       for (int k = 0; k < windows; k++) {
         train.window(k, inputs, targets);
         network.zeroGradients();
-        long dropoutSeed = options.seed() * 0x9E3779B97F4A7C15L + (long) epoch * 1_000_003L + k;
+        long dropoutSeed = mix(mix(mix(options.seed()) ^ epoch) ^ k);
         double loss = network.forward(inputs, t, b, target, dropoutSeed);
         if (!Double.isFinite(loss)) {
           throw new TrainingDivergedException("the training loss became " + loss + " at epoch " + epoch + ", window " + (k + 1)
@@ -200,6 +200,11 @@ public final class LanguageModelTrainer implements AutoCloseable {
         }
       }
       double validationLoss = evaluate(validation);
+      if (!Double.isFinite(validationLoss)) {
+        // Checked before any file is written: the model and checkpoint on disk stay those of the last good epoch.
+        throw new TrainingDivergedException("the validation loss became " + validationLoss + " after epoch " + epoch + "; "
+            + (Files.exists(output) ? output + " keeps the best model so far" : "no model was written") + ". Try a smaller --lr or --clip.");
+      }
       double trainLoss = sum / done;
       epochsDone = epoch;
       history.add(new double[] {trainLoss / LN2, validationLoss / LN2});
@@ -215,10 +220,6 @@ public final class LanguageModelTrainer implements AutoCloseable {
         ModelWriter.write(checkpointModel(), checkpoint);
       }
       listener.epoch(epoch, trainLoss / LN2, validationLoss / LN2, improved);
-      if (!Double.isFinite(validationLoss)) {
-        throw new TrainingDivergedException("the validation loss became " + validationLoss + " after epoch " + epoch + "; "
-            + (Files.exists(output) ? output + " keeps the best model so far" : "no model was written") + ". Try a smaller --lr or --clip.");
-      }
       if (outOfTime) {
         stop = "minutes";
         listener.message("stopped after " + options.minutes() + " minutes, in epoch " + epoch + " (window " + done + " of " + windows + ")");
@@ -231,6 +232,16 @@ public final class LanguageModelTrainer implements AutoCloseable {
       }
     }
     return new TrainingResult(epochsDone, best / LN2, List.copyOf(history), (System.nanoTime() - start) / 1e9, stop);
+  }
+
+  /**
+   * A 64-bit mix (the finaliser of MurmurHash3), so that the dropout seeds of nearby seeds, epochs and windows are
+   * unrelated: SplittableRandom seeded with values a multiple of its own step apart would repeat each other.
+   */
+  private static long mix(long z) {
+    z = (z ^ (z >>> 33)) * 0xFF51AFD7ED558CCDL;
+    z = (z ^ (z >>> 33)) * 0xC4CEB9FE1A85EC53L;
+    return z ^ (z >>> 33);
   }
 
   /**
@@ -292,13 +303,16 @@ public final class LanguageModelTrainer implements AutoCloseable {
         .build();
   }
 
-  /** What must be equal for a checkpoint to continue this run: the settings but the time and epoch limits, and the text. */
+  /**
+   * What must be equal for a checkpoint to continue this run: the settings but the time and epoch limits and the
+   * thread count (which changes no result), and the text.
+   */
   private String fingerprint() {
     TrainingOptions o = options;
     return "cell=" + o.cell() + " hidden=" + o.hidden() + " layers=" + o.layers() + " embed=" + o.embedding() + " rnn=" + o.rnnActivation()
         + " peepholes=" + o.peepholes() + " dropout=" + o.dropout() + " seqLen=" + o.seqLen() + " batch=" + o.batch()
         + " optimizer=" + o.optimizer() + " lr=" + o.learningRate() + " clip=" + o.clipNorm() + " clipValue=" + o.clipValue()
-        + " seed=" + o.seed() + " threads=" + o.threads() + " validation=" + o.validationFraction() + " text=" + corpus.length()
+        + " seed=" + o.seed() + " validation=" + o.validationFraction() + " text=" + corpus.length()
         + " chars/" + java.util.Arrays.hashCode(corpus.ids());
   }
 

@@ -98,6 +98,22 @@ class LanguageModelTrainerTest {
   }
 
   @Test
+  void targetsThatDoNotFitTheWindowAreRefused() {
+    dev.rill.trainer.nn.Network net = new dev.rill.trainer.nn.Network(dev.rill.trainer.nn.NetworkSpec.languageModel(5, 4, CellKind.GRU, 6, 1, 0),
+        dev.rill.trainer.tensor.Ops.floats(), 1);
+    int[] ids = {0, 1, 2, 3, 4, 0};
+    IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
+        () -> net.forward(ids, 3, 2, dev.rill.trainer.nn.Targets.ofClasses(new int[5]), null));
+    assertTrue(count.getMessage().contains("expected 6 target classes"), count.getMessage());
+    IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
+        () -> net.forward(ids, 3, 2, dev.rill.trainer.nn.Targets.ofClasses(new int[] {0, 1, 2, 3, 4, 5}), null));
+    assertTrue(range.getMessage().contains("outside [0, 5)"), range.getMessage());
+    IllegalArgumentException kind = assertThrows(IllegalArgumentException.class,
+        () -> net.forward(ids, 3, 2, dev.rill.trainer.nn.Targets.ofValues(new float[30]), null));
+    assertTrue(kind.getMessage().contains("target classes, not values"), kind.getMessage());
+  }
+
+  @Test
   void aDivergingRunStopsAndSaysWhatItKept() {
     LanguageModelTrainer trainer = new LanguageModelTrainer(CharCorpus.of(TEXT, "text"),
         new TrainingOptions(CellKind.RNN, 24, 1, 8, Activation.RELU, false, 0, 16, 4, 3, 0, 0, Optimizer.Kind.SGD, 1e6, 0, 0, 7, 1, 0.1),

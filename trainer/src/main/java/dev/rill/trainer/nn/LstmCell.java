@@ -105,8 +105,8 @@ final class LstmCell extends Cell {
     Matrix da = at(dPre, t);
     Matrix di = gate(da, I), dO = gate(da, O), df = gate(da, F), dg = gate(da, C);
     Matrix cPrev = cPrev(t), tc = at(tanhC, t);
-    ops.mul(tmp, dh, tc);                                       // dO = dh⊙tanh(c)
-    ops.activateBackward(SIGMOID, dO, tmp, o);                  // daₒ = dO⊙o(1-o)
+    ops.mul(tmp, dh, tc);                                       // daₒ = dh⊙tanh(c)
+    ops.activateBackward(SIGMOID, dO, tmp, o);                  //     ⊙o(1-o)
     ops.mul(tmp, dh, o);                                        // dc = dc₊ + dh⊙o⊙(1 - tanh²c)
     ops.activateBackward(TANH, tmp, tmp, tc);
     ops.add(dc, dcCarry, tmp);

@@ -14,8 +14,10 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * A trainable network: input (embedding, one-hot or vectors) → recurrent layers (with dropout between them
- * while training) → dense head → loss. It runs windows of T steps of B independent streams, carrying each
+ * A trainable network: input (embedding, one-hot or vectors) → recurrent layers (while training, dropout on
+ * each one's outputs) → dense head → loss. Trained many-to-one ({@link NetworkSpec#lastStepOnly}), the head
+ * sees the last step's output, as the exported model computes it at that step: for a bidirectional layer, the
+ * reverse direction has then seen only the last input. It runs windows of T steps of B independent streams, carrying each
  * stream's state from one window to the next (truncated backpropagation through time), and exports itself as a
  * Rill model whose runtime output is the head's activation.
  *
@@ -187,6 +189,9 @@ public final class Network {
   }
 
   private double run(Targets targets, Long dropoutSeed) {
+    if (targets != null) {
+      checkTargets(targets);
+    }
     this.targets = targets;
     masked = dropoutSeed != null && spec.dropout() > 0;
     SplittableRandom random = masked ? new SplittableRandom(dropoutSeed) : null;
@@ -215,6 +220,32 @@ public final class Network {
       sum += spec.loss().apply(logits, row, targets, row, dLogits, scale);
     }
     return sum * scale;
+  }
+
+  private void checkTargets(Targets targets) {
+    int rows = spec.lastStepOnly() ? batch : steps * batch;
+    String which = spec.lastStepOnly() ? "the last step of each of " + batch + " streams" : steps + " steps x " + batch + " streams";
+    if (spec.loss() == Loss.SOFTMAX_CROSS_ENTROPY) {
+      if (targets.classes() == null) {
+        throw new IllegalArgumentException("a softmax cross-entropy loss takes target classes, not values");
+      }
+      if (targets.classes().length != rows) {
+        throw new IllegalArgumentException("expected " + rows + " target classes (" + which + "), got " + targets.classes().length);
+      }
+      for (int c : targets.classes()) {
+        if (c < 0 || c >= spec.outputs()) {
+          throw new IllegalArgumentException("target class " + c + " is outside [0, " + spec.outputs() + ")");
+        }
+      }
+    } else {
+      if (targets.values() == null) {
+        throw new IllegalArgumentException(spec.loss() + " takes target values, not classes");
+      }
+      if (targets.values().length != (long) rows * spec.outputs()) {
+        throw new IllegalArgumentException("expected " + (long) rows * spec.outputs() + " target values (" + which + " x "
+            + spec.outputs() + " outputs), got " + targets.values().length);
+      }
+    }
   }
 
   private Matrix head(Matrix top) {
@@ -250,7 +281,10 @@ public final class Network {
     }
   }
 
-  /** @return the head's outputs of the last forward window, before the exported activation: [rows, outputs] */
+  /**
+   * @return the head's outputs of the last forward window, before the exported activation: [rows, outputs]; a
+   *     buffer that the next forward pass overwrites
+   */
   public Matrix logits() {
     return logits;
   }

@@ -44,7 +44,7 @@ public final class RecurrentLayer {
 
   /** @return the directions, forward first */
   public List<Cell> directions() {
-    return directions;
+    return List.copyOf(directions);
   }
 
   /** @return D·H */
