@@ -246,6 +246,7 @@ public final class LanguageModelTrainer implements AutoCloseable {
 
   /**
    * The mean loss, in nats per character, of the network over a text's windows, from a zero state, without dropout.
+   * It sets the network's carried state to zero before and after, so call it between epochs, not within one.
    *
    * @param windows the text
    * @return the loss

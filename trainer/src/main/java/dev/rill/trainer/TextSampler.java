@@ -105,7 +105,8 @@ public final class TextSampler {
    * The trainer's forward pass as a stepper: one stream, one step per call, softmax of the head in float.
    *
    * @param network a language model (token input, softmax cross-entropy head)
-   * @return the stepper; it resets the network's state first
+   * @return the stepper; it sets the network's carried state to zero first, and then runs windows of one stream, so
+   *     do not use it while the network trains
    */
   public static Stepper of(Network network) {
     network.resetState();
