@@ -45,6 +45,65 @@ public final class State {
     this.cell = cell;
   }
 
+  /**
+   * A state of {@code batch} streams from its values, without a {@link Model}: for code that keeps states
+   * outside the runtime and reads them back, such as a serializer of a stream processor's keyed state. Sessions
+   * and batches check on {@code restore} that it fits their model's recurrent layers, as for any state.
+   *
+   * @param batch N, the number of streams, at least 1
+   * @param directions D of each recurrent layer (1 or 2)
+   * @param hiddenSizes H of each recurrent layer, at least 1
+   * @param hidden {@code h} of each recurrent layer, laid out [D, N, H] (copied)
+   * @param cell {@code c} of each LSTM layer, laid out [D, N, H] (copied), and null for every other layer
+   * @return the state
+   * @throws IllegalArgumentException if the arrays do not agree with each other or with the sizes
+   */
+  public static State of(int batch, int[] directions, int[] hiddenSizes, float[][] hidden, float[][] cell) {
+    Objects.requireNonNull(directions, "directions");
+    Objects.requireNonNull(hiddenSizes, "hiddenSizes");
+    Objects.requireNonNull(hidden, "hidden");
+    Objects.requireNonNull(cell, "cell");
+    if (batch < 1) {
+      throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+    }
+    int count = directions.length;
+    if (hiddenSizes.length != count || hidden.length != count || cell.length != count) {
+      throw new IllegalArgumentException("directions, hiddenSizes, hidden and cell must have one entry per "
+          + "recurrent layer; got " + count + ", " + hiddenSizes.length + ", " + hidden.length + " and "
+          + cell.length);
+    }
+    float[][] h = new float[count][];
+    float[][] c = new float[count][];
+    String[] names = new String[count];
+    for (int r = 0; r < count; r++) {
+      if ((directions[r] != 1 && directions[r] != 2) || hiddenSizes[r] < 1) {
+        throw new IllegalArgumentException("recurrent layer " + r + " needs 1 or 2 directions and a hidden size "
+            + "of at least 1; got " + directions[r] + " and " + hiddenSizes[r]);
+      }
+      long floats = (long) directions[r] * batch * hiddenSizes[r];
+      Objects.requireNonNull(hidden[r], "hidden[" + r + "]");
+      if (hidden[r].length != floats || (cell[r] != null && cell[r].length != floats)) {
+        throw new IllegalArgumentException("recurrent layer " + r + " needs " + floats + " floats ([D="
+            + directions[r] + ", N=" + batch + ", H=" + hiddenSizes[r] + "]) of h" + (cell[r] != null ? " and of c" : "")
+            + "; got " + hidden[r].length + (cell[r] != null ? " and " + cell[r].length : ""));
+      }
+      h[r] = hidden[r].clone();
+      c[r] = cell[r] == null ? null : cell[r].clone();
+      names[r] = "recurrent layer " + r;
+    }
+    return new State(batch, directions.clone(), hiddenSizes.clone(), names, h, c);
+  }
+
+  private State(int batch, int[] directions, int[] hiddenSizes, String[] layerNames, float[][] hidden,
+      float[][] cell) {
+    this.batch = batch;
+    this.directions = directions;
+    this.hiddenSizes = hiddenSizes;
+    this.layerNames = layerNames;
+    this.hidden = hidden;
+    this.cell = cell;
+  }
+
   /** All zeros, the state a session starts from. */
   static State zeros(List<RecurrentLayer> layers, int batch) {
     float[][] hidden = new float[layers.size()][];
