@@ -1,11 +1,9 @@
 package dev.rill.converter.onnx;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.rill.format.ModelFormatException;
-import dev.rill.format.ModelValidator;
+import dev.rill.converter.ImportedModels;
 import dev.rill.format.proto.RillModel;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -18,7 +16,7 @@ import java.nio.file.Path;
 class OnnxImporterFuzzTest {
 
   /** One folder per JVM: the importer reads files, and external data may only come from the model's folder. */
-  private static final Path DIR = createTempDir();
+  private static final Path DIR = ImportedModels.fuzzDirectory("rill-onnx-fuzz");
 
   @FuzzTest(maxDuration = "5m")
   void importBytes(byte[] onnx) throws IOException {
@@ -29,20 +27,6 @@ class OnnxImporterFuzzTest {
     } catch (OnnxImportException expected) {
       return; // the documented outcome of a malformed or unsupported file
     }
-    try {
-      ModelValidator.validate(model);
-    } catch (ModelFormatException e) {
-      throw new AssertionError("the importer returned an invalid model: " + e.getMessage(), e);
-    }
-  }
-
-  private static Path createTempDir() {
-    try {
-      Path dir = Files.createTempDirectory("rill-onnx-fuzz");
-      dir.toFile().deleteOnExit();
-      return dir;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    ImportedModels.assertValid(model);
   }
 }

@@ -1,11 +1,9 @@
 package dev.rill.converter.pytorch;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.rill.format.ModelFormatException;
-import dev.rill.format.ModelValidator;
+import dev.rill.converter.ImportedModels;
 import dev.rill.format.proto.RillModel;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -21,7 +19,7 @@ import java.util.Arrays;
  */
 class PyTorchImporterFuzzTest {
 
-  private static final Path DIR = createTempDir();
+  private static final Path DIR = ImportedModels.fuzzDirectory("rill-safetensors-fuzz");
 
   @FuzzTest(maxDuration = "5m")
   void importWithSpec(byte[] input) throws IOException {
@@ -41,20 +39,6 @@ class PyTorchImporterFuzzTest {
     } catch (IOException expected) {
       return; // the documented outcome: a malformed file or spec, or an architecture the importer cannot settle
     }
-    try {
-      ModelValidator.validate(model);
-    } catch (ModelFormatException e) {
-      throw new AssertionError("the importer returned an invalid model: " + e.getMessage(), e);
-    }
-  }
-
-  private static Path createTempDir() {
-    try {
-      Path dir = Files.createTempDirectory("rill-safetensors-fuzz");
-      dir.toFile().deleteOnExit();
-      return dir;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    ImportedModels.assertValid(model);
   }
 }

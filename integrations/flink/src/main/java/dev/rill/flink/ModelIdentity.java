@@ -1,5 +1,6 @@
 package dev.rill.flink;
 
+import dev.rill.format.GateLayout;
 import dev.rill.format.proto.Direction;
 import dev.rill.format.proto.Layer;
 import dev.rill.format.proto.Recurrent;
@@ -85,14 +86,8 @@ public record ModelIdentity(List<RecurrentLayerShape> recurrentLayers, int input
     }
     for (Layer layer : model.getLayersList()) {
       sha.update(layer.toByteArray());
-      Recurrent recurrent = switch (layer.getKindCase()) {
-        case LSTM -> layer.getLstm().getRecurrent();
-        case GRU -> layer.getGru().getRecurrent();
-        case MINIMAL_GRU -> layer.getMinimalGru().getRecurrent();
-        case RNN -> layer.getRnn().getRecurrent();
-        default -> null;
-      };
-      if (recurrent != null) {
+      if (GateLayout.isRecurrent(layer)) {
+        Recurrent recurrent = GateLayout.recurrent(layer);
         int directions = recurrent.getDirection() == Direction.BIDIRECTIONAL ? 2 : 1;
         shapes.add(new RecurrentLayerShape(layer.getName(), layer.getKindCase().name(), directions,
             recurrent.getInputSize(), recurrent.getHiddenSize()));

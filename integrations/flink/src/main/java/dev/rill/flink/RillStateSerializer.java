@@ -58,20 +58,7 @@ public final class RillStateSerializer extends TypeSerializer<State> {
   /** The zero state, as a new stream starts from. */
   @Override
   public State createInstance() {
-    List<RecurrentLayerShape> layers = identity.recurrentLayers();
-    int count = layers.size();
-    int[] directions = new int[count];
-    int[] hiddenSizes = new int[count];
-    float[][] hidden = new float[count][];
-    float[][] cell = new float[count][];
-    for (int r = 0; r < count; r++) {
-      RecurrentLayerShape layer = layers.get(r);
-      directions[r] = layer.directions();
-      hiddenSizes[r] = layer.hiddenSize();
-      hidden[r] = new float[layer.floatsPerStream()];
-      cell[r] = layer.hasCellState() ? new float[layer.floatsPerStream()] : null;
-    }
-    return State.of(1, directions, hiddenSizes, hidden, cell);
+    return stateOf(zeros(false), zeros(true));
   }
 
   @Override
@@ -112,25 +99,16 @@ public final class RillStateSerializer extends TypeSerializer<State> {
   public State deserialize(DataInputView source) throws IOException {
     byte[] bytes = buffer();
     source.readFully(bytes, 0, length);
-    List<RecurrentLayerShape> layers = identity.recurrentLayers();
-    int count = layers.size();
-    int[] directions = new int[count];
-    int[] hiddenSizes = new int[count];
-    float[][] hidden = new float[count][];
-    float[][] cell = new float[count][];
+    float[][] hidden = zeros(false);
+    float[][] cell = zeros(true);
     int at = 0;
-    for (int r = 0; r < count; r++) {
-      RecurrentLayerShape layer = layers.get(r);
-      directions[r] = layer.directions();
-      hiddenSizes[r] = layer.hiddenSize();
-      hidden[r] = new float[layer.floatsPerStream()];
+    for (int r = 0; r < hidden.length; r++) {
       at = get(bytes, at, hidden[r]);
-      if (layer.hasCellState()) {
-        cell[r] = new float[layer.floatsPerStream()];
+      if (cell[r] != null) {
         at = get(bytes, at, cell[r]);
       }
     }
-    return State.of(1, directions, hiddenSizes, hidden, cell);
+    return stateOf(hidden, cell);
   }
 
   @Override
@@ -161,6 +139,25 @@ public final class RillStateSerializer extends TypeSerializer<State> {
   @Override
   public String toString() {
     return "RillStateSerializer[" + identity + "]";
+  }
+
+  /** One stream's zero h (or c) per recurrent layer; null for the c of a layer without a cell state. */
+  private float[][] zeros(boolean cellState) {
+    List<RecurrentLayerShape> layers = identity.recurrentLayers();
+    float[][] values = new float[layers.size()][];
+    for (int r = 0; r < values.length; r++) {
+      RecurrentLayerShape layer = layers.get(r);
+      values[r] = !cellState || layer.hasCellState() ? new float[layer.floatsPerStream()] : null;
+    }
+    return values;
+  }
+
+  /** One stream's state of this serializer's model from its h and c per recurrent layer. */
+  private State stateOf(float[][] hidden, float[][] cell) {
+    List<RecurrentLayerShape> layers = identity.recurrentLayers();
+    int[] directions = layers.stream().mapToInt(RecurrentLayerShape::directions).toArray();
+    int[] hiddenSizes = layers.stream().mapToInt(RecurrentLayerShape::hiddenSize).toArray();
+    return State.of(1, directions, hiddenSizes, hidden, cell);
   }
 
   private byte[] buffer() {

@@ -5,6 +5,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.EnumDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
+import dev.rill.format.GateLayout;
 import dev.rill.format.Tensors;
 import dev.rill.format.proto.ActivationKind;
 import dev.rill.format.proto.DataType;
@@ -146,16 +147,10 @@ public final class FuzzModels {
     }
     int index = data.consumeInt(0, model.getLayersCount() - 1);
     Layer layer = model.getLayers(index);
-    Recurrent recurrent = switch (layer.getKindCase()) {
-      case LSTM -> layer.getLstm().getRecurrent();
-      case GRU -> layer.getGru().getRecurrent();
-      case MINIMAL_GRU -> layer.getMinimalGru().getRecurrent();
-      case RNN -> layer.getRnn().getRecurrent();
-      default -> null;
-    };
-    if (recurrent == null) {
+    if (!GateLayout.isRecurrent(layer)) {
       return;
     }
+    Recurrent recurrent = GateLayout.recurrent(layer);
     Layer.Builder changed = layer.toBuilder();
     switch (data.consumeInt(0, 3)) {
       case 0 -> changed.setLstm(LstmLayer.newBuilder().setRecurrent(recurrent));
